@@ -73,9 +73,7 @@ def get_spec(name: str) -> AttentionSpec:
     """The registered spec for ``name``, or a ValueError listing the available names."""
     key = name.strip().lower()
     if key not in _REGISTRY:
-        raise ValueError(
-            f"unknown attention module '{name}'; available: {', '.join(available())}"
-        )
+        raise ValueError(f"unknown attention module '{name}'; available: {', '.join(available())}")
     return _REGISTRY[key]
 
 

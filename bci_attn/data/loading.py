@@ -1,0 +1,261 @@
+"""Epoched motor-imagery trials through MOABB's paradigms, cached on disk."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from moabb.datasets.base import BaseDataset
+
+from .cache import TrialCache
+from .datasets import dataset_name, offline, restrict_runs
+
+log = logging.getLogger(__name__)
+
+LEFT_RIGHT = ("left_hand", "right_hand")
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How raw recordings become trials; every field is part of the cache key.
+
+    Parameters
+    ----------
+    classes : tuple of str | None
+        Class names to keep (MOABB event names); ``None`` for the first ``n_classes`` of the
+        dataset's events, or all of them (rest excluded).
+    n_classes : int | None
+        Number of classes when ``classes`` is not given.
+    fmin, fmax : float
+        Band-pass edges in Hz (MOABB's IIR filter).
+    tmin, tmax : float | None
+        Window in seconds from the start of the dataset's imagery interval; ``tmax=None``
+        keeps the whole interval.
+    resample : float | None
+        Sampling rate in Hz after resampling; ``None`` keeps the dataset's.
+    """
+
+    classes: tuple[str, ...] | None = None
+    n_classes: int | None = None
+    fmin: float = 4.0
+    fmax: float = 38.0
+    tmin: float = 0.0
+    tmax: float | None = None
+    resample: float | None = 128.0
+
+    def validate(self) -> None:
+        """Raise ValueError on parameters no dataset could satisfy."""
+        if self.fmin < 0 or self.fmin >= self.fmax:
+            raise ValueError(f"need 0 <= fmin < fmax, got fmin={self.fmin}, fmax={self.fmax}")
+        if self.tmin < 0 or (self.tmax is not None and self.tmax <= self.tmin):
+            raise ValueError(f"need 0 <= tmin < tmax, got tmin={self.tmin}, tmax={self.tmax}")
+        if self.resample is not None and self.resample <= 0:
+            raise ValueError(f"--resample must be positive, got {self.resample}")
+        if self.resample is not None and self.fmax >= self.resample / 2:
+            raise ValueError(
+                f"fmax={self.fmax} Hz is not below the Nyquist frequency of --resample "
+                f"{self.resample} Hz"
+            )
+        if self.n_classes is not None and self.n_classes < 2:
+            raise ValueError(f"--n-classes must be at least 2, got {self.n_classes}")
+
+
+@dataclass
+class EEGData:
+    """Trials of several subjects, in time order within each subject.
+
+    Attributes
+    ----------
+    X : np.ndarray, shape (n_trials, n_electrodes, n_times)
+        Band-passed trials in microvolts, float32.
+    y : np.ndarray, shape (n_trials,)
+        Class index into ``classes``.
+    meta : pd.DataFrame
+        One row per trial: ``subject``, ``session``, ``run``.
+    classes : list of str
+    ch_names : list of str
+    sfreq : float
+    dataset : str
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    meta: pd.DataFrame
+    classes: list[str]
+    ch_names: list[str]
+    sfreq: float
+    dataset: str
+    load_seconds: dict[int, float] = field(default_factory=dict)
+
+    @property
+    def n_chans(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def n_times(self) -> int:
+        return self.X.shape[2]
+
+
+def choose_classes(dataset: BaseDataset, prep: Preprocessing) -> list[str]:
+    """The classes to decode, validated against the dataset's events."""
+    events = [e for e in dataset.event_id if e != "rest"]
+    if prep.classes is not None:
+        unknown = [c for c in prep.classes if c not in dataset.event_id]
+        if unknown:
+            raise ValueError(
+                f"dataset {dataset_name(dataset)} has no class {', '.join(unknown)}; "
+                f"its classes: {', '.join(events)}"
+            )
+        if len(set(prep.classes)) < 2:
+            raise ValueError(f"--classes needs at least two classes, got {list(prep.classes)}")
+        return list(dict.fromkeys(prep.classes))
+    n = prep.n_classes or len(events)
+    if n > len(events):
+        raise ValueError(
+            f"--n-classes {n}: dataset {dataset_name(dataset)} has {len(events)} classes "
+            f"({', '.join(events)})"
+        )
+    return events[:n]
+
+
+def make_paradigm(dataset: BaseDataset, prep: Preprocessing, classes: list[str]):
+    """MOABB's ``LeftRightImagery`` for left/right hand, else ``MotorImagery``."""
+    from moabb.paradigms import LeftRightImagery, MotorImagery
+
+    trial = dataset.interval[1] - dataset.interval[0]
+    if prep.tmax is not None and prep.tmax > trial + 1e-9:
+        raise ValueError(
+            f"window tmax={prep.tmax} s is longer than the {trial:g} s trials of "
+            f"{dataset_name(dataset)}; allowed: 0 <= tmin < tmax <= {trial:g}"
+        )
+    window = dict(
+        fmin=prep.fmin, fmax=prep.fmax, tmin=prep.tmin, tmax=prep.tmax, resample=prep.resample
+    )
+    if sorted(classes) == list(LEFT_RIGHT):
+        return LeftRightImagery(**window)
+    return MotorImagery(events=classes, n_classes=len(classes), **window)
+
+
+def dataset_signature(dataset: BaseDataset) -> dict:
+    """The dataset's identity for the cache: class, and its simple-valued attributes."""
+    simple = (int, float, str, bool, list, tuple, type(None))
+    attributes = {k: v for k, v in sorted(vars(dataset).items()) if isinstance(v, simple)}
+    return {"class": dataset_name(dataset), "attributes": attributes}
+
+
+def _read_subject(dataset: BaseDataset, paradigm, subject: int, classes: list[str]) -> dict:
+    epochs, labels, meta = paradigm.get_data(dataset, subjects=[subject], return_epochs=True)
+    index = {c: i for i, c in enumerate(classes)}
+    return {
+        "X": (epochs.get_data(copy=False) * 1e6).astype(np.float32),
+        "y": np.array([index[label] for label in labels], dtype=np.int64),
+        "session": meta["session"].to_numpy(dtype=str),
+        "run": meta["run"].to_numpy(dtype=str),
+        "ch_names": list(epochs.ch_names),
+        "sfreq": float(epochs.info["sfreq"]),
+    }
+
+
+def load_trials(
+    dataset: BaseDataset,
+    subjects: list[int],
+    prep: Preprocessing,
+    *,
+    data_dir: Path,
+    cache_dir: Path | None,
+    download: bool = False,
+) -> EEGData:
+    """Load ``subjects`` of ``dataset`` as trials, from the cache when it holds them.
+
+    Raises
+    ------
+    ValueError
+        Subjects the dataset lacks, classes it lacks, a window longer than its trials.
+    MissingDataError
+        A file is missing from ``data_dir`` and ``download`` is False.
+    """
+    prep.validate()
+    name = dataset_name(dataset)
+    lacking = sorted(set(subjects) - set(dataset.subject_list))
+    if lacking:
+        listed = dataset.subject_list
+        raise ValueError(
+            f"dataset {name} has no subject(s) {lacking}; its subjects: "
+            f"{listed[0]}-{listed[-1]}" + ("" if len(listed) == listed[-1] else f" {listed}")
+        )
+    classes = choose_classes(dataset, prep)
+    restrict_runs(dataset, classes)
+    paradigm = make_paradigm(dataset, prep, classes)
+    cache = TrialCache(cache_dir) if cache_dir is not None else None
+    key = {"dataset": dataset_signature(dataset), "prep": asdict(prep), "classes": classes}
+    parts, seconds = [], {}
+    for subject in subjects:
+        start = time.perf_counter()
+        part = cache.get(key, subject) if cache is not None else None
+        if part is None:
+            guard = offline(name, data_dir) if not download else _nothing()
+            with guard:
+                part = _read_subject(dataset, paradigm, subject, classes)
+            if cache is not None:
+                cache.put(key, subject, part)
+        seconds[subject] = time.perf_counter() - start
+        parts.append((subject, part))
+    return _assemble(parts, classes, name, seconds)
+
+
+class _nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _assemble(parts, classes, name, seconds) -> EEGData:
+    first = parts[0][1]
+    for subject, part in parts:
+        if part["ch_names"] != first["ch_names"] or part["X"].shape[2] != first["X"].shape[2]:
+            raise ValueError(
+                f"dataset {name}: subject {subject} has other electrodes or trial length than "
+                f"subject {parts[0][0]}"
+            )
+    meta = pd.concat(
+        [
+            pd.DataFrame({"subject": subject, "session": p["session"], "run": p["run"]})
+            for subject, p in parts
+        ],
+        ignore_index=True,
+    )
+    return EEGData(
+        X=np.concatenate([p["X"] for _, p in parts]),
+        y=np.concatenate([p["y"] for _, p in parts]),
+        meta=meta,
+        classes=classes,
+        ch_names=first["ch_names"],
+        sfreq=first["sfreq"],
+        dataset=name,
+        load_seconds=seconds,
+    )
+
+
+def session_order(sessions: list[str]) -> list[str]:
+    """Sessions in recording order, whatever the MOABB version calls them.
+
+    MOABB 1.0 renamed BNCI2014001's ``session_T``/``session_E`` to ``0train``/``1test``;
+    alphabetical order would put ``session_E`` first. Known training/evaluation names are
+    ordered as such; otherwise a leading number orders them, else their name.
+    """
+    known = {"session_t": 0, "train": 0, "0train": 0, "session_e": 1, "test": 1, "1test": 1}
+
+    def rank(name: str) -> tuple:
+        low = name.lower()
+        if low in known:
+            return (0, known[low], low)
+        digits = "".join(ch for ch in low if ch.isdigit())
+        return (1, int(digits) if digits else 0, low)
+
+    return sorted(set(sessions), key=rank)

@@ -1,0 +1,322 @@
+"""Command line: train and evaluate a backbone (with attention) on a MOABB dataset.
+
+python -m bci_attn.run --dataset BNCI2014001 --backbone eegnet --attn ham --protocol loso
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+
+import yaml
+
+# braindecode warns about MNE montage names when it is imported; not the user's business.
+warnings.filterwarnings("ignore", category=FutureWarning, module="braindecode")
+
+from .data import MissingDataError  # noqa: E402
+from .experiment import RunConfig, prepare, run_experiment  # noqa: E402
+
+DEFAULTS = RunConfig()
+
+
+def parse_subjects(text: str) -> list[int]:
+    """``"1-3,7"`` -> ``[1, 2, 3, 7]``."""
+    subjects: list[int] = []
+    try:
+        for part in text.split(","):
+            low, _, high = part.strip().partition("-")
+            first, last = int(low), int(high or low)
+            if last < first:
+                raise ValueError
+            subjects.extend(range(first, last + 1))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid subjects '{text}': use ranges and lists such as 1-10 or 1,3,5"
+        ) from None
+    return sorted(set(subjects))
+
+
+def parse_option(text: str) -> tuple[str, object]:
+    """``"reduction=4"`` -> ``("reduction", 4)`` (the value is read as YAML)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"invalid --attn-opt '{text}': use key=value")
+    return key.strip(), yaml.safe_load(value)
+
+
+def comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    d = DEFAULTS
+    p = argparse.ArgumentParser(
+        prog="python -m bci_attn.run",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    data = p.add_argument_group("data")
+    data.add_argument(
+        "--dataset",
+        default=d.dataset,
+        help="MOABB motor-imagery dataset (BNCI2014001 or BNCI2014_001, "
+        "PhysionetMI, ...) or 'synthetic'",
+    )
+    data.add_argument(
+        "--subjects",
+        type=parse_subjects,
+        default=None,
+        help="subjects, e.g. 1-10 or 1,3,5 (default: all of the dataset)",
+    )
+    data.add_argument(
+        "--classes",
+        type=comma_list,
+        default=None,
+        help="comma-separated class names, e.g. left_hand,right_hand "
+        "(default: all classes of the dataset, rest excluded)",
+    )
+    data.add_argument(
+        "--n-classes",
+        type=int,
+        default=None,
+        help="use the dataset's first N classes instead of --classes",
+    )
+    data.add_argument("--fmin", type=float, default=d.fmin, help="band-pass low edge (Hz)")
+    data.add_argument("--fmax", type=float, default=d.fmax, help="band-pass high edge (Hz)")
+    data.add_argument(
+        "--tmin",
+        type=float,
+        default=d.tmin,
+        help="window start (s) from the start of the imagery interval",
+    )
+    data.add_argument(
+        "--tmax",
+        type=float,
+        default=d.tmax,
+        help="window end (s) from the start of the interval (default: its end)",
+    )
+    data.add_argument(
+        "--resample", type=float, default=d.resample, help="sampling rate after resampling (Hz)"
+    )
+    data.add_argument(
+        "--align",
+        choices=["none", "euclidean"],
+        default=d.align,
+        help="Euclidean alignment of each subject's session (He & Wu 2019)",
+    )
+    data.add_argument(
+        "--data-dir",
+        default=None,
+        help="MNE data folder holding the datasets (default: $MNE_DATA)",
+    )
+    data.add_argument(
+        "--cache-dir",
+        default=None,
+        help="cache of preprocessed trials (default: $BCI_ATTN_CACHE or ~/.cache/bci_attn)",
+    )
+    data.add_argument(
+        "--download",
+        action="store_true",
+        help="allow MOABB to download missing files (default: never touch the "
+        "network; missing files fail at once)",
+    )
+
+    model = p.add_argument_group("model")
+    model.add_argument(
+        "--backbone",
+        choices=["eegnet", "shallow"],
+        default=d.backbone,
+        help="braindecode EEGNet or ShallowFBCSPNet",
+    )
+    model.add_argument(
+        "--attn", default=d.attention, help="attention module by name (see --list-attention)"
+    )
+    model.add_argument(
+        "--attn-at",
+        type=comma_list,
+        default=None,
+        help="insertion point(s), comma-separated (eegnet: input, temporal, "
+        "spatial, separable; shallow: input, conv, pool); default: the "
+        "module's or backbone's default",
+    )
+    model.add_argument(
+        "--attn-opt",
+        type=parse_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="attention option (repeatable)",
+    )
+
+    evaluation = p.add_argument_group("evaluation")
+    evaluation.add_argument(
+        "--protocol",
+        choices=["within-session", "cross-session", "loso"],
+        default=d.protocol,
+        help="evaluation protocol",
+    )
+    evaluation.add_argument(
+        "--seed",
+        type=int,
+        nargs="+",
+        default=d.seeds,
+        help="one or several seeds; each fold is trained once per seed",
+    )
+    evaluation.add_argument(
+        "--list-folds",
+        action="store_true",
+        help="print the folds of the protocol and exit without training",
+    )
+
+    training = p.add_argument_group("training")
+    training.add_argument("--max-epochs", type=int, default=d.max_epochs, help="epochs")
+    training.add_argument("--batch-size", type=int, default=d.batch_size, help="batch size")
+    training.add_argument("--lr", type=float, default=d.lr, help="AdamW learning rate")
+    training.add_argument(
+        "--weight-decay", type=float, default=d.weight_decay, help="AdamW weight decay"
+    )
+    training.add_argument(
+        "--schedule",
+        choices=["constant", "cosine"],
+        default=d.schedule,
+        help="learning-rate schedule (cosine: warm-up then cosine decay)",
+    )
+    training.add_argument(
+        "--warmup-epochs",
+        type=int,
+        default=d.warmup_epochs,
+        help="linear warm-up epochs of the cosine schedule",
+    )
+    training.add_argument(
+        "--select",
+        choices=["last", "best"],
+        default=d.select,
+        help="model tested: last epoch, or lowest validation loss "
+        "(validation data come from the training side)",
+    )
+    training.add_argument(
+        "--patience",
+        type=int,
+        default=None,
+        help="early stopping on validation loss after N epochs without gain",
+    )
+    training.add_argument(
+        "--accelerator",
+        default=d.accelerator,
+        help="Lightning accelerator: auto (GPU when there is one), cpu, gpu",
+    )
+    training.add_argument("--devices", type=int, default=d.devices, help="devices to use")
+    training.add_argument(
+        "--precision",
+        default=d.precision,
+        help="Lightning precision: 32-true, 16-mixed, bf16-mixed",
+    )
+
+    output = p.add_argument_group("output")
+    output.add_argument(
+        "--out",
+        default=None,
+        help="run folder (default: runs/<dataset>-<backbone>-<attn>-<protocol>);"
+        " the same --out resumes a killed run",
+    )
+    output.add_argument("--quiet", action="store_true", help="no progress bars or fold lines")
+    output.add_argument(
+        "--list-attention", action="store_true", help="print the attention modules and exit"
+    )
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    return RunConfig(
+        dataset=args.dataset,
+        subjects=args.subjects,
+        backbone=args.backbone,
+        attention=args.attn.strip().lower(),
+        attention_at=args.attn_at,
+        attention_options=dict(args.attn_opt),
+        protocol=args.protocol,
+        classes=args.classes,
+        n_classes=args.n_classes,
+        fmin=args.fmin,
+        fmax=args.fmax,
+        tmin=args.tmin,
+        tmax=args.tmax,
+        resample=args.resample,
+        align=args.align,
+        max_epochs=args.max_epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        warmup_epochs=args.warmup_epochs,
+        select=args.select,
+        patience=args.patience,
+        seeds=list(dict.fromkeys(args.seed)),
+        data_dir=args.data_dir,
+        cache_dir=args.cache_dir,
+        download=args.download,
+        out=args.out,
+        accelerator=args.accelerator,
+        devices=args.devices,
+        precision=args.precision,
+        quiet=args.quiet,
+    )
+
+
+def quiet_libraries() -> None:
+    """Silence MNE/MOABB/Lightning chatter; our own lines say what happens."""
+    import mne
+
+    mne.set_log_level("ERROR")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="moabb")
+    for name in (
+        "moabb",
+        "lightning.pytorch.utilities.rank_zero",
+        "lightning.fabric.utilities.rank_zero",
+        "lightning.pytorch.accelerators.cuda",
+    ):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def list_attention() -> None:
+    from . import attention
+
+    for name in attention.available():
+        spec = attention.get_spec(name)
+        options = ", ".join(f"{k}={v!r}" for k, v in spec.options().items())
+        print(f"{name:12s} {spec.summary}" + (f"  [options: {options}]" if options else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    quiet_libraries()
+    if args.list_attention:
+        list_attention()
+        return 0
+    config = config_from_args(args)
+    echo = (lambda *a, **k: None) if config.quiet else print
+    try:
+        if args.list_folds:
+            data, folds = prepare(config)
+            for fold in folds:
+                print(fold.describe(data.meta))
+            return 0
+        summary = run_experiment(config, echo=echo)
+    except (ValueError, MissingDataError) as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    if config.quiet:
+        table = summary["table"]
+        print(
+            f"accuracy {100 * table['accuracy'].mean():.1f} ± "
+            f"{100 * table['accuracy'].std(ddof=0):.1f} % over {len(table)} subjects "
+            f"({summary['folder']})"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
