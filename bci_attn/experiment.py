@@ -10,8 +10,6 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from . import attention as attention_zoo
 from .alignment import align_groups
 from .data import EEGData, Preprocessing, load_trials, resolve_dataset, use_data_dir

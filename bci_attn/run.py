@@ -13,7 +13,7 @@ import warnings
 import yaml
 
 # braindecode warns about MNE montage names when it is imported; not the user's business.
-warnings.filterwarnings("ignore", category=FutureWarning, module="braindecode")
+warnings.filterwarnings("ignore", message="Montage name .* is deprecated", category=FutureWarning)
 
 from .data import MissingDataError  # noqa: E402
 from .experiment import RunConfig, prepare, run_experiment  # noqa: E402
