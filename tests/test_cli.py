@@ -16,7 +16,7 @@ def run_cli(capsys, *args):
     ("args", "message"),
     [
         (["--dataset", "NoSuch"], "unknown dataset 'NoSuch'; motor-imagery datasets: synthetic"),
-        (["--backbone", "resnet"], "invalid choice: 'resnet' (choose from eegnet, shallow)"),
+        (["--backbone", "resnet"], "invalid choice: 'resnet' (choose from 'eegnet', 'shallow')"),
         (["--protocol", "kfold"], "invalid choice: 'kfold'"),
         (["--attn", "nope"], "unknown attention module 'nope'; available: none"),
         (["--attn", "se", "--attn-at", "nowhere"], "no insertion point 'nowhere'; its points"),
@@ -51,7 +51,7 @@ def test_bad_input_exits_2_with_one_clear_line(capsys, tmp_path, args, message, 
     code, err = run_cli(capsys, *args, "--out", str(tmp_path / "run"), "--quiet")
     assert code == 2
     assert message in err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "run" / "summary.json").exists()
 
 

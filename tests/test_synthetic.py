@@ -13,11 +13,14 @@ from scipy.signal import welch
 from bci_attn.data.synthetic import DEFAULT_CHANNELS, SyntheticMotorImagery
 
 N_TRIALS = 24
+ALL_CLASSES = ("left_hand", "right_hand", "feet", "tongue")
 
 
 @pytest.fixture(scope="module")
 def dataset() -> SyntheticMotorImagery:
-    return SyntheticMotorImagery(n_subjects=3, n_trials_per_class=N_TRIALS, seed=7)
+    return SyntheticMotorImagery(
+        n_subjects=3, n_trials_per_class=N_TRIALS, classes=ALL_CLASSES, seed=7
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +55,7 @@ def test_raw_structure_channels_and_montage(dataset):
 def test_left_right_shapes_labels_sessions(left_right):
     epochs, labels, meta = left_right
     x = epochs.get_data(copy=False)
-    assert x.shape == (4 * N_TRIALS, len(DEFAULT_CHANNELS), 1001)  # 2 sessions x 2 classes
+    assert x.shape == (4 * N_TRIALS, len(DEFAULT_CHANNELS), 751)  # 2 sessions x 2 classes, 3 s
     assert sorted(np.unique(labels)) == ["left_hand", "right_hand"]
     assert (np.unique(labels, return_counts=True)[1] == 2 * N_TRIALS).all()
     assert sorted(meta.session.unique()) == ["0", "1"]

@@ -122,16 +122,23 @@ def choose_classes(dataset: BaseDataset, prep: Preprocessing) -> list[str]:
     return events[:n]
 
 
+def check_window(dataset: BaseDataset, tmin: float, tmax: float | None) -> float:
+    """The trial length in seconds, or a ValueError when the window does not fit in it."""
+    trial = float(dataset.interval[1] - dataset.interval[0])
+    stop = trial if tmax is None else tmax
+    if tmin < 0 or stop <= tmin or stop > trial + 1e-9:
+        raise ValueError(
+            f"window tmin={tmin}, tmax={tmax} does not fit the {trial:g} s trials of "
+            f"{dataset_name(dataset)}; allowed: 0 <= tmin < tmax <= {trial:g}"
+        )
+    return trial
+
+
 def make_paradigm(dataset: BaseDataset, prep: Preprocessing, classes: list[str]):
     """MOABB's ``LeftRightImagery`` for left/right hand, else ``MotorImagery``."""
     from moabb.paradigms import LeftRightImagery, MotorImagery
 
-    trial = dataset.interval[1] - dataset.interval[0]
-    if prep.tmax is not None and prep.tmax > trial + 1e-9:
-        raise ValueError(
-            f"window tmax={prep.tmax} s is longer than the {trial:g} s trials of "
-            f"{dataset_name(dataset)}; allowed: 0 <= tmin < tmax <= {trial:g}"
-        )
+    check_window(dataset, prep.tmin, prep.tmax)
     window = dict(
         fmin=prep.fmin, fmax=prep.fmax, tmin=prep.tmin, tmax=prep.tmax, resample=prep.resample
     )
