@@ -26,7 +26,7 @@ def run_cli(capsys, *args):
         (["--data-dir", "/no/such/folder"], "--data-dir '/no/such/folder' does not exist"),
         (["--subjects", "1-x"], "invalid subjects '1-x'"),
         (["--subjects", "42"], "has no subject(s) [42]"),
-        (["--tmax", "60"], "longer than the"),
+        (["--tmax", "60"], "does not fit the 3 s trials"),
         (
             [
                 "--dataset",

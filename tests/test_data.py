@@ -108,7 +108,7 @@ def test_real_physionet_left_right_runs_only(physionet_dir):
 def test_bad_preprocessing_is_refused(tmp_path):
     with pytest.raises(ValueError, match="fmin < fmax"):
         Preprocessing(fmin=30, fmax=8).validate()
-    with pytest.raises(ValueError, match="longer than the 3 s trials"):
+    with pytest.raises(ValueError, match="does not fit the 3 s trials"):
         load_trials(fake(), [1], Preprocessing(tmax=5.0), data_dir=tmp_path, cache_dir=None)
     with pytest.raises(ValueError, match=r"no subject\(s\) \[9\]"):
         load_trials(fake(), [9], Preprocessing(), data_dir=tmp_path, cache_dir=None)
