@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import time
@@ -16,8 +15,6 @@ from .data import EEGData, Preprocessing, load_trials, resolve_dataset, use_data
 from .models import build_model, get_backbone, resolve_points
 from .protocols import Fold, make_protocol
 from .results import RunFolder, format_table
-
-log = logging.getLogger("bci_attn")
 
 
 @dataclass

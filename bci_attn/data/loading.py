@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -13,8 +13,6 @@ from moabb.datasets.base import BaseDataset
 
 from .cache import TrialCache
 from .datasets import dataset_name, offline, restrict_runs
-
-log = logging.getLogger(__name__)
 
 LEFT_RIGHT = ("left_hand", "right_hand")
 
@@ -204,22 +202,13 @@ def load_trials(
         start = time.perf_counter()
         part = cache.get(key, subject) if cache is not None else None
         if part is None:
-            guard = offline(name, data_dir) if not download else _nothing()
-            with guard:
+            with offline(name, data_dir) if not download else contextlib.nullcontext():
                 part = _read_subject(dataset, paradigm, subject, classes)
             if cache is not None:
                 cache.put(key, subject, part)
         seconds[subject] = time.perf_counter() - start
         parts.append((subject, part))
     return _assemble(parts, classes, name, seconds)
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _assemble(parts, classes, name, seconds) -> EEGData:
