@@ -248,7 +248,7 @@ def run_cli(capsys, *args):
     try:
         code = main(list(args))
     except SystemExit as exit_info:
-        code = exit_info.value.code
+        code = exit_info.code
     out, err = capsys.readouterr()
     return code, out, err
 
