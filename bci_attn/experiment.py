@@ -1,4 +1,10 @@
-"""A whole evaluation: load data, split by protocol, train and test every fold and seed."""
+"""A whole evaluation: load data, split by protocol, train and test every fold and seed.
+
+Transfer protocols (``loso``, ``holdout``, ``cross-dataset``) can also calibrate: after a
+fold's model is trained, each test subject gets its own fine-tuned copy per calibration
+size N (trials per class from its first session, in time order), and every N, N = 0
+(zero-shot) included, is tested on the same trials of that subject.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,25 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from . import attention as attention_zoo
 from .alignment import align_groups
-from .data import EEGData, Preprocessing, load_trials, resolve_dataset, use_data_dir
+from .data import (
+    EEGData,
+    Preprocessing,
+    load_transfer,
+    load_trials,
+    resolve_dataset,
+    use_data_dir,
+)
+from .data.datasets import dataset_name
+from .data.transfer import MIN_SHARED_CHANNELS
 from .models import build_model, get_backbone, resolve_points
-from .protocols import Fold, make_protocol
-from .results import RunFolder, format_table
+from .protocols import TRANSFER_PROTOCOLS, Fold, calibration_set, make_protocol
+from .results import RunFolder, format_calibration_table, format_table
+from .training import FINETUNE_PARTS
 
 
 @dataclass
@@ -23,6 +42,11 @@ class RunConfig:
 
     dataset: str = "synthetic"
     subjects: list[int] | None = None
+    train_subjects: list[int] | None = None
+    test_subjects: list[int] | None = None
+    train_dataset: str | None = None
+    test_dataset: str | None = None
+    min_channels: int = MIN_SHARED_CHANNELS
     backbone: str = "eegnet"
     attention: str = "none"
     attention_at: list[str] | None = None
@@ -45,6 +69,10 @@ class RunConfig:
     select: str = "last"
     patience: int | None = None
     seeds: list[int] = field(default_factory=lambda: [0])
+    calibration_trials: list[int] = field(default_factory=list)
+    calibration_steps: int = 50
+    calibration_lr: float | None = None
+    finetune: str = "all"
     data_dir: str | None = None
     cache_dir: str | None = None
     download: bool = False
@@ -86,7 +114,7 @@ class RunConfig:
                 "--classes and --n-classes disagree; give one of them",
             ),
         ]
-        for ok, message in checks:
+        for ok, message in checks + self._transfer_checks():
             if not ok:
                 raise ValueError(message)
         get_backbone(self.backbone)
@@ -101,6 +129,87 @@ class RunConfig:
         make_protocol(self.protocol)
         self.preprocessing().validate()
 
+    def _transfer_checks(self) -> list[tuple[bool, str]]:
+        holdout = self.protocol in ("holdout", "cross-dataset")
+        overlap = sorted(set(self.train_subjects or ()) & set(self.test_subjects or ()))
+        return [
+            (
+                self.protocol != "cross-dataset" or bool(self.train_dataset and self.test_dataset),
+                "--protocol cross-dataset needs --train-dataset and --test-dataset",
+            ),
+            (
+                self.protocol == "cross-dataset"
+                or (self.train_dataset is None and self.test_dataset is None),
+                f"--train-dataset/--test-dataset go with --protocol cross-dataset, not "
+                f"{self.protocol}",
+            ),
+            (
+                self.protocol != "holdout" or bool(self.test_subjects),
+                "--protocol holdout needs --test-subjects (and --train-subjects, default: "
+                "every other subject of the dataset)",
+            ),
+            (
+                holdout or (self.train_subjects is None and self.test_subjects is None),
+                f"--train-subjects/--test-subjects go with --protocol holdout or cross-dataset, "
+                f"not {self.protocol}; use --subjects",
+            ),
+            (
+                not holdout or self.subjects is None,
+                f"--protocol {self.protocol} takes --train-subjects/--test-subjects, not "
+                "--subjects",
+            ),
+            (
+                self.protocol != "holdout" or not overlap,
+                "--train-subjects and --test-subjects overlap (subject(s) "
+                f"{', '.join(map(str, overlap))}): a test subject must be unseen in training",
+            ),
+            (
+                self.protocol != "cross-dataset"
+                or _same_dataset(self.train_dataset, self.test_dataset) is False,
+                f"--train-dataset and --test-dataset are both {self.train_dataset}; use "
+                "--protocol holdout to hold out subjects of one dataset",
+            ),
+            (
+                self.min_channels >= 1,
+                f"--min-channels must be at least 1, got {self.min_channels}",
+            ),
+            (
+                all(n >= 1 for n in self.calibration_trials),
+                f"--calibration-trials must be at least 1 per class, got "
+                f"{self.calibration_trials}",
+            ),
+            (
+                not self.calibration_trials or self.protocol in TRANSFER_PROTOCOLS,
+                f"--calibration-trials goes with --protocol {', '.join(TRANSFER_PROTOCOLS)}, "
+                f"not {self.protocol}",
+            ),
+            (
+                self.calibration_steps >= 1,
+                f"--calibration-steps must be at least 1, got {self.calibration_steps}",
+            ),
+            (
+                self.calibration_lr is None or self.calibration_lr > 0,
+                f"--calibration-lr must be positive, got {self.calibration_lr}",
+            ),
+            (
+                self.finetune in FINETUNE_PARTS,
+                f"--finetune must be one of {', '.join(FINETUNE_PARTS)}, got {self.finetune}",
+            ),
+        ]
+
+    def protocol_options(self) -> dict:
+        """Arguments of :func:`make_protocol` besides the name and seed."""
+        options = {}
+        if self.protocol in TRANSFER_PROTOCOLS:
+            options["calibration_trials"] = max(self.calibration_trials, default=0)
+        if self.protocol in ("holdout", "cross-dataset"):
+            options["train_subjects"] = tuple(self.train_subjects or ())
+            options["test_subjects"] = tuple(self.test_subjects or ())
+        if self.protocol == "cross-dataset":
+            options["train_dataset"] = dataset_name(resolve_dataset(self.train_dataset))
+            options["test_dataset"] = dataset_name(resolve_dataset(self.test_dataset))
+        return options
+
     def preprocessing(self) -> Preprocessing:
         return Preprocessing(
             classes=tuple(self.classes) if self.classes else None,
@@ -113,10 +222,16 @@ class RunConfig:
         )
 
     def out_folder(self) -> Path:
-        """``--out``, else ``runs/<dataset>-<backbone>-<attention>-<protocol>``."""
+        """``--out``, else ``runs/<dataset>-<backbone>-<attention>-<protocol>``.
+
+        Cross-dataset runs are named ``<train dataset>-to-<test dataset>``.
+        """
         if self.out:
             return Path(self.out)
-        return Path("runs") / f"{self.dataset}-{self.backbone}-{self.attention}-{self.protocol}"
+        data = self.dataset
+        if self.protocol == "cross-dataset":
+            data = f"{self.train_dataset}-to-{self.test_dataset}"
+        return Path("runs") / f"{data}-{self.backbone}-{self.attention}-{self.protocol}"
 
     def cache_folder(self) -> Path:
         """``--cache-dir``, else ``$BCI_ATTN_CACHE``, else ``~/.cache/bci_attn``."""
@@ -124,21 +239,45 @@ class RunConfig:
         return Path(self.cache_dir or default).expanduser()
 
 
+def _same_dataset(first: str | None, second: str | None) -> bool | None:
+    """Whether two dataset names (any spelling) are one dataset; None if one is missing."""
+    if not first or not second:
+        return None
+    try:
+        return dataset_name(resolve_dataset(first)) == dataset_name(resolve_dataset(second))
+    except ValueError:
+        return first == second  # an unknown name fails with its own message when loaded
+
+
+def load_data(config: RunConfig) -> EEGData:
+    """The trials the run needs: one dataset, or two pooled for cross-dataset transfer."""
+    data_dir = use_data_dir(config.data_dir)
+    where = dict(data_dir=data_dir, cache_dir=config.cache_folder(), download=config.download)
+    if config.protocol == "cross-dataset":
+        train, test = resolve_dataset(config.train_dataset), resolve_dataset(config.test_dataset)
+        return load_transfer(
+            train,
+            test,
+            config.train_subjects or list(train.subject_list),
+            config.test_subjects or list(test.subject_list),
+            config.preprocessing(),
+            min_channels=config.min_channels,
+            **where,
+        )
+    dataset = resolve_dataset(config.dataset)
+    subjects = config.subjects or list(dataset.subject_list)
+    if config.protocol == "holdout":
+        tested = set(config.test_subjects)
+        train = config.train_subjects or [s for s in dataset.subject_list if s not in tested]
+        subjects = sorted({*train, *tested})
+    return load_trials(dataset, subjects, config.preprocessing(), **where)
+
+
 def prepare(config: RunConfig) -> tuple[EEGData, list[Fold]]:
     """Load the trials, align them if asked, and split them into folds (nothing trains)."""
     config.validate()
-    data_dir = use_data_dir(config.data_dir)
-    dataset = resolve_dataset(config.dataset)
-    subjects = config.subjects or list(dataset.subject_list)
-    data = load_trials(
-        dataset,
-        subjects,
-        config.preprocessing(),
-        data_dir=data_dir,
-        cache_dir=config.cache_folder(),
-        download=config.download,
-    )
-    protocol = make_protocol(config.protocol, seed=config.seeds[0])
+    data = load_data(config)
+    protocol = make_protocol(config.protocol, seed=config.seeds[0], **config.protocol_options())
     folds = protocol.split(data.meta, data.y)
     if config.align == "euclidean":
         # He & Wu 2019: each subject's session is re-centred with its own unlabelled trials,
@@ -161,18 +300,45 @@ def make_model(config: RunConfig, data: EEGData):
     )
 
 
+def _device(config: RunConfig):
+    """Where fine-tuning runs: the GPU when Lightning would use one, else the CPU."""
+    import torch
+
+    gpu = config.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+    return torch.device("cuda" if gpu else "cpu")
+
+
+def _calibration_pools(fold: Fold) -> np.ndarray:
+    """Every calibration pool of the fold, concatenated (time order within each)."""
+    pools = list(fold.calibration.values())
+    return np.concatenate(pools) if pools else np.array([], dtype=int)
+
+
 def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: RunFolder) -> dict:
-    """Train on ``fold.train`` (monitoring ``fold.valid``), test on ``fold.test``."""
+    """Train on ``fold.train`` (monitoring ``fold.valid``), test each subject of ``fold.test``.
+
+    With calibration, every test subject is then also tested after fine-tuning a copy of
+    the trained model on each calibration size (:func:`score_subjects`).
+
+    Returns
+    -------
+    dict
+        The fold's sizes and timing, and ``rows``: one per test subject and calibration
+        size (0 for zero-shot) with its scores, labels and predictions.
+    """
     import lightning as L
     import torch
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
 
-    from .training import DecodingModule, TrialsDataModule, scores, standardise
+    from .training import DecodingModule, TrialsDataModule, standardise
 
     start = time.perf_counter()
     L.seed_everything(seed, workers=True, verbose=False)
-    train, valid, test = standardise(*(data.X[idx] for idx in (fold.train, fold.valid, fold.test)))
+    pool_index = _calibration_pools(fold)
+    train, valid, test, pool = standardise(
+        *(data.X[idx] for idx in (fold.train, fold.valid, fold.test, pool_index))
+    )
     datamodule = TrialsDataModule(
         (train, data.y[fold.train]),
         (valid, data.y[fold.valid]),
@@ -221,20 +387,102 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
             module.load_state_dict(best)
             shutil.rmtree(checkpoint_dir, ignore_errors=True)
         logits = torch.cat(trainer.predict(module, datamodule=datamodule))
-    y_test = torch.as_tensor(data.y[fold.test])
+    rows = score_subjects(config, data, fold, seed, module.model, logits, test, pool_index, pool)
     return {
         "fold": fold.name,
         "subject": fold.subject,
         "seed": seed,
-        **scores(logits, y_test, len(data.classes)),
         "n_train": len(fold.train),
         "n_valid": len(fold.valid),
         "n_test": len(fold.test),
         "epochs": trainer.current_epoch,
         "seconds": round(time.perf_counter() - start, 2),
-        "labels": y_test.tolist(),
-        "predictions": logits.argmax(1).tolist(),
+        "rows": rows,
     }
+
+
+def score_subjects(
+    config: RunConfig,
+    data: EEGData,
+    fold: Fold,
+    seed: int,
+    model,
+    zero_shot,
+    X_test: np.ndarray,
+    pool_index: np.ndarray,
+    X_pool: np.ndarray,
+) -> list[dict]:
+    """Score each test subject zero-shot, then after calibration on each requested size.
+
+    For calibration size N, a copy of the trained ``model`` is fine-tuned on the subject's
+    first N trials per class (:func:`~bci_attn.protocols.calibration_set`) and tested on
+    the subject's test trials, the same trials for every N and for N = 0: the pools of the
+    largest N are never tested, so the curve compares calibration sizes on equal terms.
+    Every fine-tuning starts from the same trained weights, which stay untouched.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The trained network.
+    zero_shot : torch.Tensor
+        Its logits for ``fold.test``.
+    X_test : np.ndarray
+        ``fold.test`` standardised with the training statistics.
+    pool_index, X_pool : np.ndarray
+        Indices of the calibration pools (:func:`_calibration_pools`) and their trials,
+        standardised likewise.
+
+    Returns
+    -------
+    list of dict
+        One row per subject and N: ``subject``, ``n_calibration`` (per class),
+        ``n_calibration_trials``, ``accuracy``, ``kappa``, ``n_test``, ``labels``,
+        ``predictions``.
+    """
+    import torch
+
+    from .training import finetune, predict, scores
+
+    device = _device(config)
+    subject_of = data.meta["subject"].to_numpy()[fold.test]
+    y_test = data.y[fold.test]
+    n_classes = len(data.classes)
+
+    def row(subject, n, logits, n_trials) -> dict:
+        labels = y_test[subject_of == subject]
+        return {
+            "subject": int(subject),
+            "n_calibration": n,
+            "n_calibration_trials": n_trials,
+            **scores(logits, torch.as_tensor(labels), n_classes),
+            "n_test": len(labels),
+            "labels": labels.tolist(),
+            "predictions": logits.argmax(1).tolist(),
+        }
+
+    rows = []
+    for subject in pd.unique(subject_of):
+        at = subject_of == subject
+        rows.append(row(subject, 0, zero_shot[at], 0))
+        for n in sorted(set(config.calibration_trials)):
+            chosen = np.isin(
+                pool_index, calibration_set(fold.calibration[int(subject)], data.y, n)
+            )
+            tuned = finetune(
+                model,
+                X_pool[chosen],
+                data.y[pool_index[chosen]],
+                part=config.finetune,
+                steps=config.calibration_steps,
+                lr=config.calibration_lr or config.lr,
+                weight_decay=config.weight_decay,
+                batch_size=config.batch_size,
+                seed=seed,
+                device=device,
+            )
+            logits = predict(tuned, X_test[at], device=device)
+            rows.append(row(subject, n, logits, int(chosen.sum())))
+    return rows
 
 
 def resolved_config(config: RunConfig, data: EEGData, folds: list[Fold]) -> dict:
@@ -252,9 +500,24 @@ def resolved_config(config: RunConfig, data: EEGData, folds: list[Fold]) -> dict
         "attention_at": resolve_points(config.backbone, config.attention, config.attention_at),
         "alignment_uses": (
             "each subject-session's own unlabelled trials (test trials included, no labels)"
+            + (
+                "; a test subject's calibration and test trials are aligned together"
+                if config.calibration_trials
+                else ""
+            )
             if config.align == "euclidean"
             else None
         ),
+        "calibration": (
+            f"N = {', '.join(map(str, sorted(set(config.calibration_trials))))} trials per "
+            "class from each test subject's first session in time order; fine-tuning "
+            f"'{config.finetune}' for {config.calibration_steps} steps; N = 0 and every N "
+            f"tested on the same trials (those after the {max(config.calibration_trials)} "
+            "per class)"
+            if config.calibration_trials
+            else None
+        ),
+        "notes": data.notes,
         "folds": [f.name for f in folds],
         "bci_attn_version": bci_attn.__version__,
     }
@@ -267,10 +530,16 @@ def run_experiment(config: RunConfig, echo=print) -> dict:
     results table (CSV) and the summary; a run started again with the same ``--out``
     skips the folds it already finished.
     """
+    from .training import tuned_modules
+
     data, folds = prepare(config)
-    make_model(config, data)  # attention options that do not fit the maps fail before training
+    model = make_model(config, data)  # attention options that do not fit fail before training
+    if config.calibration_trials:
+        tuned_modules(model, config.finetune)  # so does a part to fine-tune it lacks
     folder = RunFolder(config.out_folder())
     folder.claim(resolved_config(config, data, folds))
+    for note in data.notes:
+        echo(note)
     echo(
         f"{data.dataset}: {len(data.y)} trials, {data.n_chans} electrodes x {data.n_times} "
         f"samples at {data.sfreq:g} Hz, classes {', '.join(data.classes)}; "
@@ -286,11 +555,29 @@ def run_experiment(config: RunConfig, echo=print) -> dict:
                 status = f"{result['seconds']:.1f} s"
             else:
                 status = "done before, resumed"
-            echo(
-                f"  {fold.name} seed {seed}: accuracy {100 * result['accuracy']:.1f} %, "
-                f"kappa {result['kappa']:.3f} ({status})"
-            )
+            for line in fold_lines(fold, seed, result, status):
+                echo(line)
             results.append(result)
-    table = folder.write_tables(results)
-    echo(format_table(table))
-    return {"folder": str(folder.path), "table": table}
+    table, curve = folder.write_tables(results)
+    echo(format_table(table) if curve is None else format_calibration_table(curve))
+    return {"folder": str(folder.path), "table": table, "calibration": curve}
+
+
+def fold_lines(fold: Fold, seed: int, result: dict, status: str) -> list[str]:
+    """Progress lines of a finished fold: its scores, per test subject when it has several."""
+
+    def scores_text(rows: list[dict]) -> str:
+        if len(rows) == 1:
+            return f"accuracy {100 * rows[0]['accuracy']:.1f} %, kappa {rows[0]['kappa']:.3f}"
+        return "accuracy " + ", ".join(
+            f"N={r['n_calibration']}: {100 * r['accuracy']:.1f} %" for r in rows
+        )
+
+    by_subject: dict[int, list[dict]] = {}
+    for row in result["rows"]:
+        by_subject.setdefault(row["subject"], []).append(row)
+    if fold.subject is not None:
+        return [f"  {fold.name} seed {seed}: {scores_text(result['rows'])} ({status})"]
+    return [f"  {fold.name} seed {seed}: trained once ({status})"] + [
+        f"    subject {subject}: {scores_text(rows)}" for subject, rows in by_subject.items()
+    ]

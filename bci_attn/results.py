@@ -44,8 +44,9 @@ class RunFolder:
 
         config.json          resolved configuration
         folds/<fold>-seed<k>.json   one finished fold (scores, predictions)
-        results.csv          a row per fold and seed
+        results.csv          a row per fold, seed, test subject and calibration size
         summary.json, summary.md    per-subject table and mean ± std over subjects
+                                    (with calibration: a column per calibration size)
         logs/                Lightning CSV logs
     """
 
@@ -92,40 +93,107 @@ class RunFolder:
     def save_fold(self, result: dict) -> None:
         write_atomic(self.fold_file(result["fold"], result["seed"]), json.dumps(result))
 
-    def write_tables(self, results: list[dict]) -> pd.DataFrame:
-        """Write ``results.csv`` and the summaries; return the per-subject table."""
-        rows = pd.DataFrame(
-            [{k: v for k, v in r.items() if not isinstance(v, list)} for r in results]
-        )
+    def write_tables(self, results: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Write ``results.csv`` and the summaries.
+
+        Returns
+        -------
+        table : pd.DataFrame
+            Zero-shot accuracy and kappa per test subject.
+        curve : pd.DataFrame | None
+            With calibration, :func:`calibration_table`; else None.
+        """
+        rows = result_rows(results)
         write_atomic(self.path / "results.csv", rows.to_csv(index=False))
         table = per_subject(rows)
+        curve = calibration_table(rows) if rows["n_calibration"].nunique() > 1 else None
         summary = {
-            "accuracy_mean": float(table["accuracy"].mean()),
-            "accuracy_std": float(table["accuracy"].std(ddof=0)),
-            "kappa_mean": float(table["kappa"].mean()),
-            "kappa_std": float(table["kappa"].std(ddof=0)),
+            **_mean_std(table),
             "n_subjects": int(len(table)),
             "seeds": sorted(int(s) for s in rows["seed"].unique()),
             "per_subject": table.reset_index().to_dict(orient="records"),
         }
+        if curve is not None:
+            summary["calibration"] = {
+                str(n): _mean_std(curve.xs(n, axis=1, level="n_calibration"))
+                for n in curve["accuracy"].columns
+            }
         write_atomic(self.path / "summary.json", json.dumps(summary, indent=2))
-        write_atomic(self.path / "summary.md", format_table(table) + "\n")
-        return table
+        text = format_table(table) if curve is None else format_calibration_table(curve)
+        write_atomic(self.path / "summary.md", text + "\n")
+        return table, curve
+
+
+def result_rows(results: list[dict]) -> pd.DataFrame:
+    """The results table: a row per fold, seed, test subject and calibration size.
+
+    Each row joins the fold's fields (sizes, epochs, seconds) with one entry of its
+    ``rows`` (subject, calibration size, scores); per-trial lists are left out.
+    """
+    records = []
+    for result in results:
+        shared = {k: v for k, v in result.items() if k != "rows" and not isinstance(v, list)}
+        for row in result["rows"]:
+            records.append({**shared, **{k: v for k, v in row.items() if not isinstance(v, list)}})
+    return pd.DataFrame(records)
+
+
+def _mean_std(table: pd.DataFrame) -> dict[str, float]:
+    """Mean and standard deviation over subjects of the accuracy and kappa columns."""
+    return {
+        f"{metric}_{stat}": float(getattr(table[metric], stat)(**kw))
+        for metric in ("accuracy", "kappa")
+        for stat, kw in (("mean", {}), ("std", {"ddof": 0}))
+    }
 
 
 def per_subject(rows: pd.DataFrame) -> pd.DataFrame:
-    """Accuracy and kappa per test subject, averaged over its folds and seeds."""
-    return rows.groupby("subject")[["accuracy", "kappa"]].mean()
+    """Zero-shot accuracy and kappa per test subject, averaged over its folds and seeds."""
+    zero_shot = rows[rows["n_calibration"] == 0]
+    return zero_shot.groupby("subject")[["accuracy", "kappa"]].mean()
+
+
+def calibration_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy and kappa per test subject (rows) and calibration size (columns).
+
+    Columns are a two-level index ``(metric, n_calibration)``; values are averaged over
+    the subject's folds and seeds.
+    """
+    return rows.pivot_table(
+        index="subject", columns="n_calibration", values=["accuracy", "kappa"], aggfunc="mean"
+    )
+
+
+def _cells(accuracy: pd.Series, kappa: pd.Series) -> tuple[list[str], str]:
+    """Per-subject cells and the closing mean ± std cell of one accuracy/kappa pair."""
+    cells = [f"{100 * a:.1f} | {k:.3f}" for a, k in zip(accuracy, kappa, strict=True)]
+    acc = 100 * accuracy
+    closing = (
+        f"{acc.mean():.1f} ± {acc.std(ddof=0):.1f} | {kappa.mean():.3f} ± {kappa.std(ddof=0):.3f}"
+    )
+    return cells, closing
 
 
 def format_table(table: pd.DataFrame) -> str:
     """Per-subject table in percent with a closing mean ± std (std over subjects)."""
+    cells, closing = _cells(table["accuracy"], table["kappa"])
     lines = ["| subject | accuracy (%) | kappa |", "|---|---|---|"]
-    for subject, row in table.iterrows():
-        lines.append(f"| {subject} | {100 * row['accuracy']:.1f} | {row['kappa']:.3f} |")
-    acc, kappa = 100 * table["accuracy"], table["kappa"]
-    lines.append(
-        f"| mean ± std | {acc.mean():.1f} ± {acc.std(ddof=0):.1f} | "
-        f"{kappa.mean():.3f} ± {kappa.std(ddof=0):.3f} |"
-    )
+    lines += [f"| {subject} | {cell} |" for subject, cell in zip(table.index, cells, strict=True)]
+    lines.append(f"| mean ± std | {closing} |")
+    return "\n".join(lines)
+
+
+def format_calibration_table(curve: pd.DataFrame) -> str:
+    """:func:`calibration_table` as Markdown: accuracy (%) and kappa per calibration size.
+
+    N is the number of calibration trials per class (N=0: zero-shot); the closing row is
+    the mean ± std over subjects.
+    """
+    sizes = list(curve["accuracy"].columns)
+    columns = [_cells(curve["accuracy"][n], curve["kappa"][n]) for n in sizes]
+    header = " | ".join(f"N={n} acc. (%) | N={n} kappa" for n in sizes)
+    lines = [f"| subject | {header} |", "|---" * (1 + 2 * len(sizes)) + "|"]
+    for i, subject in enumerate(curve.index):
+        lines.append(f"| {subject} | " + " | ".join(c[0][i] for c in columns) + " |")
+    lines.append("| mean ± std | " + " | ".join(c[1] for c in columns) + " |")
     return "\n".join(lines)

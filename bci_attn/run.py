@@ -1,6 +1,10 @@
 """Command line: train and evaluate a backbone (with attention) on a MOABB dataset.
 
 python -m bci_attn.run --dataset BNCI2014001 --backbone eegnet --attn ham --protocol loso
+python -m bci_attn.run --dataset PhysionetMI --protocol holdout --train-subjects 1-7 \
+    --test-subjects 8-10 --calibration-trials 5 10
+python -m bci_attn.run --train-dataset PhysionetMI --test-dataset BNCI2014001 \
+    --classes left_hand,right_hand
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ warnings.filterwarnings("ignore", message="Montage name .* is deprecated", categ
 
 from .data import MissingDataError  # noqa: E402
 from .experiment import RunConfig, prepare, run_experiment  # noqa: E402
+from .protocols import PROTOCOLS  # noqa: E402
+from .training import FINETUNE_PARTS  # noqa: E402
 
 DEFAULTS = RunConfig()
 
@@ -76,6 +82,34 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_subjects,
         default=None,
         help="subjects, e.g. 1-10 or 1,3,5 (default: all of the dataset)",
+    )
+    data.add_argument(
+        "--train-dataset",
+        default=None,
+        help="cross-dataset transfer: dataset trained on (with --test-dataset; both read "
+        "from one --data-dir)",
+    )
+    data.add_argument(
+        "--test-dataset", default=None, help="cross-dataset transfer: dataset tested on"
+    )
+    data.add_argument(
+        "--train-subjects",
+        type=parse_subjects,
+        default=None,
+        help="holdout/cross-dataset: subjects trained on (default: every subject not tested)",
+    )
+    data.add_argument(
+        "--test-subjects",
+        type=parse_subjects,
+        default=None,
+        help="holdout/cross-dataset: subjects tested on, each scored on its own "
+        "(cross-dataset default: all of --test-dataset)",
+    )
+    data.add_argument(
+        "--min-channels",
+        type=int,
+        default=d.min_channels,
+        help="cross-dataset: fewest electrodes the two datasets must share",
     )
     data.add_argument(
         "--classes",
@@ -160,9 +194,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluation = p.add_argument_group("evaluation")
     evaluation.add_argument(
         "--protocol",
-        choices=["within-session", "cross-session", "loso"],
-        default=d.protocol,
-        help="evaluation protocol",
+        choices=list(PROTOCOLS),
+        default=argparse.SUPPRESS,
+        help="evaluation protocol; cross-dataset when --train-dataset/--test-dataset are "
+        f"given (default: {d.protocol})",
     )
     evaluation.add_argument(
         "--seed",
@@ -170,6 +205,35 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="+",
         default=d.seeds,
         help="one or several seeds; each fold is trained once per seed",
+    )
+    evaluation.add_argument(
+        "--calibration-trials",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="N",
+        help="loso/holdout/cross-dataset: few-shot calibration with N labelled trials per "
+        "class of each test subject (its first session, in time order); one or several N, "
+        "each reported next to N=0 (zero-shot) on the same test trials",
+    )
+    evaluation.add_argument(
+        "--finetune",
+        choices=FINETUNE_PARTS,
+        default=d.finetune,
+        help="what calibration fine-tunes: all layers, the classifier head, or the "
+        "attention modules",
+    )
+    evaluation.add_argument(
+        "--calibration-steps",
+        type=int,
+        default=d.calibration_steps,
+        help="optimiser steps of each calibration fine-tuning",
+    )
+    evaluation.add_argument(
+        "--calibration-lr",
+        type=float,
+        default=None,
+        help="learning rate of calibration fine-tuning (default: --lr)",
     )
     evaluation.add_argument(
         "--list-folds",
@@ -236,14 +300,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
+    transfer = args.train_dataset is not None or args.test_dataset is not None
+    protocol = getattr(args, "protocol", "cross-dataset" if transfer else DEFAULTS.protocol)
     return RunConfig(
         dataset=args.dataset,
         subjects=args.subjects,
+        train_subjects=args.train_subjects,
+        test_subjects=args.test_subjects,
+        train_dataset=args.train_dataset,
+        test_dataset=args.test_dataset,
+        min_channels=args.min_channels,
         backbone=args.backbone,
         attention=args.attn.strip().lower(),
         attention_at=args.attn_at,
         attention_options=dict(args.attn_opt),
-        protocol=args.protocol,
+        protocol=protocol,
         classes=args.classes,
         n_classes=args.n_classes,
         fmin=args.fmin,
@@ -261,6 +332,10 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         select=args.select,
         patience=args.patience,
         seeds=list(dict.fromkeys(args.seed)),
+        calibration_trials=sorted(set(args.calibration_trials)),
+        calibration_steps=args.calibration_steps,
+        calibration_lr=args.calibration_lr,
+        finetune=args.finetune,
         data_dir=args.data_dir,
         cache_dir=args.cache_dir,
         download=args.download,
@@ -309,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.list_folds:
             data, folds = prepare(config)
+            for line in data.notes:
+                print(line)
             for fold in folds:
                 print(fold.describe(data.meta))
             return 0
@@ -316,11 +393,17 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, MissingDataError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     if config.quiet:
-        table = summary["table"]
+        table, curve = summary["table"], summary["calibration"]
+        sizes = [] if curve is None else list(curve["accuracy"].columns)[1:]
         print(
             f"accuracy {100 * table['accuracy'].mean():.1f} ± "
-            f"{100 * table['accuracy'].std(ddof=0):.1f} % over {len(table)} subjects "
-            f"({summary['folder']})"
+            f"{100 * table['accuracy'].std(ddof=0):.1f} % over {len(table)} subjects"
+            + "".join(
+                f"; N={n}: {100 * curve['accuracy'][n].mean():.1f} ± "
+                f"{100 * curve['accuracy'][n].std(ddof=0):.1f} %"
+                for n in sizes
+            )
+            + f" ({summary['folder']})"
         )
     return 0
 

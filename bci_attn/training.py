@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterator
 
@@ -154,12 +155,7 @@ class DecodingModule(L.LightningModule):
 
     def attention_penalty(self) -> torch.Tensor | float:
         """Sum of the loss terms the model's attention modules prescribe."""
-        terms = [
-            term
-            for module in self.model.modules()
-            if isinstance(module, AttentionModule) and (term := module.penalty()) is not None
-        ]
-        return torch.stack(terms).sum() if terms else 0.0
+        return attention_penalty(self.model)
 
     def _metrics(self, logits: torch.Tensor, y: torch.Tensor, stage: str) -> None:
         n = self.hparams.n_classes
@@ -205,6 +201,139 @@ class DecodingModule(L.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
         }
+
+
+def attention_penalty(model: nn.Module) -> torch.Tensor | float:
+    """Sum of the loss terms the attention modules inside ``model`` prescribe."""
+    terms = [
+        term
+        for module in model.modules()
+        if isinstance(module, AttentionModule) and (term := module.penalty()) is not None
+    ]
+    return torch.stack(terms).sum() if terms else 0.0
+
+
+#: What few-shot fine-tuning may change: every layer, the classifier head only (the
+#: ``final_layer`` of braindecode's models), or the attention modules only.
+FINETUNE_PARTS = ("all", "head", "attention")
+
+
+def tuned_modules(model: nn.Module, part: str) -> list[nn.Module]:
+    """The sub-modules of ``model`` that fine-tuning ``part`` trains.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``part``, or a part the model lacks or that has no parameters.
+    """
+    if part not in FINETUNE_PARTS:
+        raise ValueError(f"--finetune must be one of {', '.join(FINETUNE_PARTS)}, got {part}")
+    if part == "all":
+        modules = [model]
+    elif part == "head":
+        modules = [m for name, m in model.named_children() if name == "final_layer"]
+    else:
+        modules = [m for m in model.modules() if isinstance(m, AttentionModule)]
+    if not any(p.numel() for m in modules for p in m.parameters()):
+        raise ValueError(
+            f"--finetune {part}: the model has no {part} parameters to fine-tune"
+            + (" (choose an --attn module with parameters)" if part == "attention" else "")
+        )
+    return modules
+
+
+def finetune(
+    model: nn.Module,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    part: str = "all",
+    steps: int = 50,
+    lr: float = 1e-3,
+    weight_decay: float = 0.0,
+    batch_size: int = 64,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> nn.Module:
+    """Few-shot calibration: a fine-tuned *copy* of a trained model; ``model`` is untouched.
+
+    Fine-tuning a subject-independent network on a few labelled trials of the new
+    subject is the deep-learning form of calibration-time reduction (Fahimi et al. 2019,
+    "Inter-subject transfer learning with an end-to-end deep convolutional neural
+    network for EEG-based BCI", J. Neural Eng. 16(2); Zhang et al. 2021, "Adaptive
+    transfer learning for EEG motor imagery classification with deep convolutional
+    neural network", Neural Networks 136). AdamW runs a fixed number of ``steps`` (no
+    validation data exist to stop on). The frozen layers are kept in evaluation mode, so
+    fine-tuning the head or the attention modules leaves BatchNorm statistics and the
+    rest of the network exactly as trained; ``part="all"`` trains every layer, BatchNorm
+    statistics included.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The trained network; copied, never modified.
+    X : np.ndarray, shape (n_trials, n_electrodes, n_times)
+        Calibration trials, standardised as the training trials were.
+    y : np.ndarray, shape (n_trials,)
+    part : {"all", "head", "attention"}
+        What is trained (:func:`tuned_modules`).
+    steps : int
+        Optimiser steps (mini-batches); a calibration set smaller than ``batch_size`` is
+        one batch per step.
+    lr, weight_decay : float
+    batch_size : int
+    seed : int
+        Seeds the batch order and dropout: the same inputs give the same model.
+    device : torch.device or str
+
+    Returns
+    -------
+    nn.Module
+        The fine-tuned copy, in evaluation mode.
+    """
+    tuned = copy.deepcopy(model).to(device)
+    modules = tuned_modules(tuned, part)
+    parameters = list(dict.fromkeys(p for m in modules for p in m.parameters()))
+    for p in tuned.parameters():
+        p.requires_grad_(False)
+    for p in parameters:
+        p.requires_grad_(True)
+    tuned.eval()
+    for module in modules:
+        module.train()
+    torch.manual_seed(seed)
+    batches = TrialBatches(
+        torch.as_tensor(X, dtype=torch.float32, device=device),
+        torch.as_tensor(y, dtype=torch.long, device=device),
+        batch_size,
+        shuffle=True,
+        seed=seed,
+    )
+    optimizer = torch.optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+    loss_fn = nn.CrossEntropyLoss()
+    step = 0
+    while step < steps:
+        for X_batch, y_batch in batches:
+            loss = loss_fn(tuned(X_batch), y_batch) + attention_penalty(tuned)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            step += 1
+            if step == steps:
+                break
+    return tuned.eval()
+
+
+@torch.no_grad()
+def predict(
+    model: nn.Module, X: np.ndarray, batch_size: int = 256, device: torch.device | str = "cpu"
+) -> torch.Tensor:
+    """Logits of ``model`` (in evaluation mode) for trials ``X``, on the CPU."""
+    model = model.to(device).eval()
+    X = torch.as_tensor(X, dtype=torch.float32)
+    return torch.cat(
+        [model(X[i : i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]
+    )
 
 
 def scores(logits: torch.Tensor, y: torch.Tensor, n_classes: int) -> dict[str, float]:

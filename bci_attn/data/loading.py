@@ -73,11 +73,14 @@ class EEGData:
     y : np.ndarray, shape (n_trials,)
         Class index into ``classes``.
     meta : pd.DataFrame
-        One row per trial: ``subject``, ``session``, ``run``.
+        One row per trial: ``subject``, ``session``, ``run``, ``dataset``.
     classes : list of str
     ch_names : list of str
     sfreq : float
     dataset : str
+    notes : list of str
+        What loading decided that the user should know (electrodes and classes kept
+        when datasets are pooled).
     """
 
     X: np.ndarray
@@ -88,6 +91,7 @@ class EEGData:
     sfreq: float
     dataset: str
     load_seconds: dict[int, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_chans(self) -> int:
@@ -221,7 +225,9 @@ def _assemble(parts, classes, name, seconds) -> EEGData:
             )
     meta = pd.concat(
         [
-            pd.DataFrame({"subject": subject, "session": p["session"], "run": p["run"]})
+            pd.DataFrame(
+                {"subject": subject, "session": p["session"], "run": p["run"], "dataset": name}
+            )
             for subject, p in parts
         ],
         ignore_index=True,
