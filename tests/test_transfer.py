@@ -203,12 +203,12 @@ def test_finetuning_the_head_or_attention_changes_nothing_else(part, prefixes):
 SHORT = dict(max_epochs=1, batch_size=32, quiet=True, calibration_steps=3)
 
 
-def test_holdout_with_calibration_reports_every_n_on_the_same_test_trials(tmp_path):
+def test_holdout_with_calibration_reports_every_n_on_the_same_test_trials(tmp_path, monkeypatch):
     config = RunConfig(
         dataset="synthetic",
         protocol="holdout",
-        train_subjects=[1, 2, 3],
-        test_subjects=[4, 5],
+        train_subjects=[1, 2],
+        test_subjects=[3, 4],
         calibration_trials=[2, 4],
         out=str(tmp_path / "run"),
         **SHORT,
@@ -217,22 +217,20 @@ def test_holdout_with_calibration_reports_every_n_on_the_same_test_trials(tmp_pa
     rows = pd.read_csv(tmp_path / "run" / "results.csv")
     assert list(rows["fold"].unique()) == ["holdout"]
     assert rows[["subject", "n_calibration"]].values.tolist() == [
-        [s, n] for s in (4, 5) for n in (0, 2, 4)
+        [s, n] for s in (3, 4) for n in (0, 2, 4)
     ]
     assert rows.groupby("subject")["n_test"].nunique().eq(1).all()  # same trials for every N
-    assert list(rows["n_calibration_trials"].unique()) == [0, 8, 16]  # 4 classes
+    assert list(rows["n_calibration_trials"].unique()) == [0, 6, 12]  # 3 classes
     assert list(summary["calibration"]["accuracy"].columns) == [0, 2, 4]
-    assert list(summary["table"].index) == [4, 5]
+    assert list(summary["table"].index) == [3, 4]
     stored = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert set(stored["calibration"]) == {"0", "2", "4"}
     assert "N=4 acc. (%)" in (tmp_path / "run" / "summary.md").read_text()
     # The same command resumes from the fold file instead of training again.
-    monkeypatch_free = experiment.train_fold
-    experiment.train_fold = lambda *a: pytest.fail("a finished fold was trained again")
-    try:
-        again = run_experiment(config, echo=lambda *a: None)
-    finally:
-        experiment.train_fold = monkeypatch_free
+    monkeypatch.setattr(
+        experiment, "train_fold", lambda *a: pytest.fail("a finished fold was trained again")
+    )
+    again = run_experiment(config, echo=lambda *a: None)
     pd.testing.assert_frame_equal(again["calibration"], summary["calibration"])
 
 
@@ -275,7 +273,7 @@ def test_cli_lists_cross_dataset_folds_and_the_electrodes_kept(capsys, tmp_path,
         ),
         (
             ("--protocol", "holdout", "--train-subjects", "1-2", "--test-subjects", "3"),
-            "--calibration-trials 50 is more than subject 3 has: 40 trials of class 0",
+            "--calibration-trials 50 is more than subject 3 has: 30 trials of class 0",
         ),
         (
             ("--protocol", "within-session", "--subjects", "1"),
