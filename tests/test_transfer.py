@@ -273,7 +273,7 @@ def test_cli_lists_cross_dataset_folds_and_the_electrodes_kept(capsys, tmp_path,
         ),
         (
             ("--protocol", "holdout", "--train-subjects", "1-2", "--test-subjects", "3"),
-            "--calibration-trials 50 is more than subject 3 has: 30 trials of class 0",
+            "--calibration-trials 50 is more than subject 3 has: 15 trials of class 0",
         ),
         (
             ("--protocol", "within-session", "--subjects", "1"),
