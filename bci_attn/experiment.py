@@ -80,6 +80,9 @@ class RunConfig:
     accelerator: str = "auto"
     devices: int = 1
     precision: str = "32-true"
+    channels_last: bool = True
+    compile: bool = False
+    parallel_folds: int = 1
     quiet: bool = False
 
     def validate(self) -> None:
@@ -107,6 +110,19 @@ class RunConfig:
                 f"--warmup-epochs must be in [0, max-epochs), got {self.warmup_epochs}",
             ),
             (len(self.seeds) >= 1, "--seed needs at least one value"),
+            (
+                self.parallel_folds >= 1,
+                f"--parallel-folds must be at least 1, got {self.parallel_folds}",
+            ),
+            (
+                self.parallel_folds == 1 or (self.select == "last" and self.patience is None),
+                "--parallel-folds trains a fixed number of epochs: it takes --select last "
+                "and no --patience",
+            ),
+            (
+                self.parallel_folds == 1 or self.devices == 1,
+                "--parallel-folds runs on one device; use --devices 1",
+            ),
             (
                 self.classes is None
                 or self.n_classes is None
@@ -314,6 +330,43 @@ def _calibration_pools(fold: Fold) -> np.ndarray:
     return np.concatenate(pools) if pools else np.array([], dtype=int)
 
 
+def make_module(config: RunConfig, model, n_classes: int):
+    """The :class:`~bci_attn.training.DecodingModule` training ``model`` as configured."""
+    from .training import DecodingModule
+
+    return DecodingModule(
+        model,
+        n_classes=n_classes,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        schedule=config.schedule,
+        warmup_epochs=config.warmup_epochs,
+        max_epochs=config.max_epochs,
+        channels_last=config.channels_last,
+        compile=config.compile,
+    )
+
+
+def make_trainer(config: RunConfig, logger, callbacks: list, checkpointing: bool = False):
+    """The Lightning ``Trainer`` of a fold (the benchmarks time this very trainer)."""
+    import lightning as L
+
+    return L.Trainer(
+        max_epochs=config.max_epochs,
+        accelerator=config.accelerator,
+        devices=config.devices,
+        precision=config.precision,
+        deterministic=True,
+        logger=logger,
+        callbacks=callbacks,
+        enable_checkpointing=checkpointing,
+        enable_progress_bar=not config.quiet,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        log_every_n_steps=1,
+    )
+
+
 def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: RunFolder) -> dict:
     """Train on ``fold.train`` (monitoring ``fold.valid``), test each subject of ``fold.test``.
 
@@ -331,7 +384,7 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
     from lightning.pytorch.loggers import CSVLogger
 
-    from .training import DecodingModule, TrialsDataModule, standardise
+    from .training import TrialsDataModule, standardise
 
     start = time.perf_counter()
     L.seed_everything(seed, workers=True, verbose=False)
@@ -346,15 +399,7 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
         batch_size=config.batch_size,
         seed=seed,
     )
-    module = DecodingModule(
-        make_model(config, data),
-        n_classes=len(data.classes),
-        lr=config.lr,
-        weight_decay=config.weight_decay,
-        schedule=config.schedule,
-        warmup_epochs=config.warmup_epochs,
-        max_epochs=config.max_epochs,
-    )
+    module = make_module(config, make_model(config, data), len(data.classes))
     has_valid = len(fold.valid) > 0
     callbacks = []
     checkpoint_dir = folder.path / "checkpoints" / f"{fold.name}-seed{seed}"
@@ -364,19 +409,11 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
         callbacks.append(EarlyStopping(monitor="val_loss", patience=config.patience))
     log_dir = folder.path / "logs" / fold.name / f"seed{seed}"
     shutil.rmtree(log_dir, ignore_errors=True)  # a fold cut short starts its log afresh
-    trainer = L.Trainer(
-        max_epochs=config.max_epochs,
-        accelerator=config.accelerator,
-        devices=config.devices,
-        precision=config.precision,
-        deterministic=True,
+    trainer = make_trainer(
+        config,
         logger=CSVLogger(folder.path / "logs", name=fold.name, version=f"seed{seed}"),
         callbacks=callbacks,
-        enable_checkpointing=bool(callbacks and config.select == "best"),
-        enable_progress_bar=not config.quiet,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        log_every_n_steps=1,
+        checkpointing=bool(callbacks and config.select == "best"),
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -387,7 +424,36 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
             module.load_state_dict(best)
             shutil.rmtree(checkpoint_dir, ignore_errors=True)
         logits = torch.cat(trainer.predict(module, datamodule=datamodule))
-    rows = score_subjects(config, data, fold, seed, module.model, logits, test, pool_index, pool)
+    return fold_result(
+        config,
+        data,
+        fold,
+        seed,
+        module.model,
+        logits,
+        (test, pool_index, pool),
+        trainer.current_epoch,
+        time.perf_counter() - start,
+    )
+
+
+def fold_result(
+    config: RunConfig,
+    data: EEGData,
+    fold: Fold,
+    seed: int,
+    model,
+    logits,
+    standardised: tuple[np.ndarray, np.ndarray, np.ndarray],
+    epochs: int,
+    seconds: float,
+) -> dict:
+    """The stored result of a fold trained with ``seed``: sizes, timing and its ``rows``.
+
+    ``standardised`` holds the fold's test trials, the indices of its calibration pools and
+    those trials, standardised with the training statistics (see :func:`score_subjects`).
+    """
+    rows = score_subjects(config, data, fold, seed, model, logits, *standardised)
     return {
         "fold": fold.name,
         "subject": fold.subject,
@@ -395,8 +461,8 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
         "n_train": len(fold.train),
         "n_valid": len(fold.valid),
         "n_test": len(fold.test),
-        "epochs": trainer.current_epoch,
-        "seconds": round(time.perf_counter() - start, 2),
+        "epochs": epochs,
+        "seconds": round(seconds, 2),
         "rows": rows,
     }
 
@@ -485,6 +551,68 @@ def score_subjects(
     return rows
 
 
+def train_folds_parallel(
+    config: RunConfig, data: EEGData, jobs: list[tuple[Fold, int]], folder: RunFolder
+) -> list[dict]:
+    """Train several ``(fold, seed)`` jobs at once as one stacked model (bci_attn.parallel).
+
+    Every job is initialised and batched as :func:`train_fold` would (same seed), and its
+    epoch losses go to ``logs/<fold>/seed<seed>/metrics.csv``. The jobs must have as many
+    training trials each; ``seconds`` is the group's time shared out evenly.
+    """
+    import lightning as L
+    import pandas as pd
+    import torch
+
+    from .parallel import Member, predict, train_parallel
+    from .training import standardise
+
+    start = time.perf_counter()
+    device = "cuda" if config.accelerator in ("auto", "gpu", "cuda") else "cpu"
+    device = device if device == "cpu" or torch.cuda.is_available() else "cpu"
+    members, tests = [], []
+    for fold, seed in jobs:
+        L.seed_everything(seed, verbose=False)
+        pool_index = _calibration_pools(fold)
+        train, test, pool = standardise(*(data.X[i] for i in (fold.train, fold.test, pool_index)))
+        members.append(Member(make_model(config, data), train, data.y[fold.train], seed))
+        tests.append((test, pool_index, pool))
+    history = train_parallel(
+        members,
+        batch_size=config.batch_size,
+        max_epochs=config.max_epochs,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        schedule=config.schedule,
+        warmup_epochs=config.warmup_epochs,
+        device=device,
+        precision=config.precision,
+    )
+    seconds = (time.perf_counter() - start) / len(jobs)
+    results = []
+    for (fold, seed), member, test, losses in zip(jobs, members, tests, history, strict=True):
+        log_dir = folder.path / "logs" / fold.name / f"seed{seed}"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        pd.DataFrame({"epoch": range(len(losses)), "train_loss": losses}).to_csv(
+            log_dir / "metrics.csv", index=False
+        )
+        logits = predict(member.model, test[0])
+        results.append(
+            fold_result(
+                config, data, fold, seed, member.model, logits, test, config.max_epochs, seconds
+            )
+        )
+    return results
+
+
+def parallel_groups(jobs: list[tuple[Fold, int]], size: int) -> list[list[tuple[Fold, int]]]:
+    """``jobs`` in groups of at most ``size`` whose folds have as many training trials."""
+    by_size: dict[int, list[tuple[Fold, int]]] = {}
+    for job in jobs:
+        by_size.setdefault(len(job[0].train), []).append(job)
+    return [same[i : i + size] for same in by_size.values() for i in range(0, len(same), size)]
+
+
 def resolved_config(config: RunConfig, data: EEGData, folds: list[Fold]) -> dict:
     """The configuration as stored: options plus what the data resolved them to."""
     import bci_attn
@@ -537,7 +665,8 @@ def run_experiment(config: RunConfig, echo=print) -> dict:
     if config.calibration_trials:
         tuned_modules(model, config.finetune)  # so does a part to fine-tune it lacks
     folder = RunFolder(config.out_folder())
-    folder.claim(resolved_config(config, data, folds))
+    # An option a run folder predates counts as its default there.
+    folder.claim(resolved_config(config, data, folds), defaults=asdict(RunConfig()))
     for note in data.notes:
         echo(note)
     echo(
@@ -545,19 +674,28 @@ def run_experiment(config: RunConfig, echo=print) -> dict:
         f"samples at {data.sfreq:g} Hz, classes {', '.join(data.classes)}; "
         f"{config.protocol}: {len(folds)} folds x {len(config.seeds)} seed(s) -> {folder.path}"
     )
-    results = []
-    for seed in config.seeds:
-        for fold in folds:
-            result = folder.finished(fold.name, seed)
-            if result is None:
-                result = train_fold(config, data, fold, seed, folder)
+    jobs = [(fold, seed) for seed in config.seeds for fold in folds]
+    done = {(f.name, seed): folder.finished(f.name, seed) for f, seed in jobs}
+    status = {key: "done before, resumed" for key, result in done.items() if result}
+    pending = [(f, seed) for f, seed in jobs if done[f.name, seed] is None]
+    if config.parallel_folds > 1:
+        for group in parallel_groups(pending, config.parallel_folds):
+            for result in train_folds_parallel(config, data, group, folder):
                 folder.save_fold(result)
-                status = f"{result['seconds']:.1f} s"
-            else:
-                status = "done before, resumed"
-            for line in fold_lines(fold, seed, result, status):
-                echo(line)
-            results.append(result)
+                done[result["fold"], result["seed"]] = result
+                status[result["fold"], result["seed"]] = (
+                    f"{result['seconds']:.1f} s, {len(group)} in parallel"
+                )
+    results = []
+    for fold, seed in jobs:
+        result = done[fold.name, seed]
+        if result is None:
+            result = train_fold(config, data, fold, seed, folder)
+            folder.save_fold(result)
+            status[fold.name, seed] = f"{result['seconds']:.1f} s"
+        for line in fold_lines(fold, seed, result, status[fold.name, seed]):
+            echo(line)
+        results.append(result)
     table, curve = folder.write_tables(results)
     echo(format_table(table) if curve is None else format_calibration_table(curve))
     return {"folder": str(folder.path), "table": table, "calibration": curve}

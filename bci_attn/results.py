@@ -21,6 +21,10 @@ OPERATIONAL = {
     "seeds",
     "download",
     "list_folds",
+    # Execution strategies whose results agree within float tolerance (tests say so).
+    "channels_last",
+    "compile",
+    "parallel_folds",
 }
 
 
@@ -53,7 +57,7 @@ class RunFolder:
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
 
-    def claim(self, config: dict) -> None:
+    def claim(self, config: dict, defaults: dict | None = None) -> None:
         """Record ``config``, or check that the folder holds a run of the same configuration.
 
         Raises
@@ -67,7 +71,7 @@ class RunFolder:
             differing = sorted(
                 k
                 for k in set(previous) | set(config)
-                if k not in OPERATIONAL and previous.get(k) != config.get(k)
+                if self._differs(k, previous, config, defaults or {})
             )
             if differing:
                 raise ValueError(
@@ -76,6 +80,18 @@ class RunFolder:
                     "to resume it"
                 )
         write_atomic(target, json.dumps(config, indent=2, sort_keys=True))
+
+    @staticmethod
+    def _differs(key: str, previous: dict, config: dict, defaults: dict) -> bool:
+        """Whether ``key`` changes what the run computes; a key a folder predates counts as
+        its default there, and a derived key (no default) missing on one side is skipped."""
+        if key in OPERATIONAL:
+            return False
+        if key in previous and key in config:
+            return previous[key] != config[key]
+        if key in defaults:
+            return previous.get(key, defaults[key]) != config.get(key, defaults[key])
+        return False
 
     def fold_file(self, fold: str, seed: int) -> Path:
         return self.path / "folds" / f"{fold}-seed{seed}.json"

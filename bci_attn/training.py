@@ -106,6 +106,16 @@ class TrialsDataModule(L.LightningDataModule):
         return self._batches("test", shuffle=False)
 
 
+def attention_penalty(model: nn.Module) -> torch.Tensor | float:
+    """Sum of the loss terms the attention modules inside ``model`` prescribe, or 0."""
+    terms = [
+        term
+        for module in model.modules()
+        if isinstance(module, AttentionModule) and (term := module.penalty()) is not None
+    ]
+    return torch.stack(terms).sum() if terms else 0.0
+
+
 def warmup_cosine(epoch: int, warmup_epochs: int, max_epochs: int) -> float:
     """Learning-rate factor: linear warm-up over ``warmup_epochs``, then cosine decay to 0."""
     if epoch < warmup_epochs:
@@ -133,6 +143,18 @@ class DecodingModule(L.LightningModule):
     warmup_epochs : int
     max_epochs : int
         Length of the cosine schedule.
+    channels_last : bool
+        Keep the convolution weights, and so the feature maps, in channels-last memory
+        format (faster convolutions with oneDNN on CPU and with cuDNN on tensor cores; see
+        ``benchmarks/README.md``).
+    compile : bool
+        Run the model through :func:`torch.compile`.
+
+    Notes
+    -----
+    Metrics are accumulated per step and logged once per epoch (``on_step=False``): a
+    logger call per step was the main part of Lightning's overhead over a plain loop on
+    models this small (``benchmarks/throughput.py``).
     """
 
     def __init__(
@@ -144,9 +166,15 @@ class DecodingModule(L.LightningModule):
         schedule: str = "constant",
         warmup_epochs: int = 0,
         max_epochs: int = 100,
+        channels_last: bool = False,
+        compile: bool = False,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["model"])
+        if channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        if compile:
+            model.compile()  # in place: the state dict keeps its keys
         self.model = model
         self.loss = nn.CrossEntropyLoss()
 
@@ -157,34 +185,31 @@ class DecodingModule(L.LightningModule):
         """Sum of the loss terms the model's attention modules prescribe."""
         return attention_penalty(self.model)
 
-    def _metrics(self, logits: torch.Tensor, y: torch.Tensor, stage: str) -> None:
-        n = self.hparams.n_classes
-        self.log(
-            f"{stage}_acc",
-            multiclass_accuracy(logits, y, n, average="micro"),
-            prog_bar=True,
-            batch_size=len(y),
+    def _log(self, stage: str, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+        accuracy = multiclass_accuracy(
+            logits.detach(), y, self.hparams.n_classes, average="micro", validate_args=False
+        )
+        metrics = {f"{stage}_loss": loss.detach(), f"{stage}_acc": accuracy}
+        self.log_dict(
+            metrics, prog_bar=stage != "test", on_step=False, on_epoch=True, batch_size=len(y)
         )
 
     def training_step(self, batch, batch_idx):
         X, y = batch
         logits = self(X)
         loss = self.loss(logits, y) + self.attention_penalty()
-        self.log("train_loss", loss, prog_bar=True, batch_size=len(y))
-        self._metrics(logits, y, "train")
+        self._log("train", loss, logits, y)
         return loss
 
     def validation_step(self, batch, batch_idx):
         X, y = batch
         logits = self(X)
-        self.log("val_loss", self.loss(logits, y), prog_bar=True, batch_size=len(y))
-        self._metrics(logits, y, "val")
+        self._log("val", self.loss(logits, y), logits, y)
 
     def test_step(self, batch, batch_idx):
         X, y = batch
         logits = self(X)
-        self.log("test_loss", self.loss(logits, y), batch_size=len(y))
-        self._metrics(logits, y, "test")
+        self._log("test", self.loss(logits, y), logits, y)
 
     def predict_step(self, batch, batch_idx):
         return self(batch[0])
@@ -201,16 +226,6 @@ class DecodingModule(L.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"},
         }
-
-
-def attention_penalty(model: nn.Module) -> torch.Tensor | float:
-    """Sum of the loss terms the attention modules inside ``model`` prescribe."""
-    terms = [
-        term
-        for module in model.modules()
-        if isinstance(module, AttentionModule) and (term := module.penalty()) is not None
-    ]
-    return torch.stack(terms).sum() if terms else 0.0
 
 
 #: What few-shot fine-tuning may change: every layer, the classifier head only (the
