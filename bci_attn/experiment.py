@@ -7,7 +7,7 @@ import os
 import shutil
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from . import attention as attention_zoo
@@ -30,6 +30,7 @@ class RunConfig:
     attention: str = "none"
     attention_at: list[str] | None = None
     attention_options: dict = field(default_factory=dict)
+    backbone_options: dict = field(default_factory=dict)
     protocol: str = "loso"
     classes: list[str] | None = None
     n_classes: int | None = None
@@ -55,6 +56,7 @@ class RunConfig:
     accelerator: str = "auto"
     devices: int = 1
     precision: str = "32-true"
+    logger: str = "csv"
     quiet: bool = False
 
     def validate(self) -> None:
@@ -82,6 +84,10 @@ class RunConfig:
                 f"--warmup-epochs must be in [0, max-epochs), got {self.warmup_epochs}",
             ),
             (len(self.seeds) >= 1, "--seed needs at least one value"),
+            (
+                self.logger in ("csv", "tensorboard"),
+                f"--logger must be csv or tensorboard, got {self.logger}",
+            ),
             (
                 self.classes is None
                 or self.n_classes is None
@@ -161,7 +167,46 @@ def make_model(config: RunConfig, data: EEGData):
         n_outputs=len(data.classes),
         sfreq=data.sfreq,
         attention_options=config.attention_options,
+        **config.backbone_options,
     )
+
+
+def fold_arrays(data: EEGData, fold: Fold):
+    """``(X, y)`` of the fold's train, validation and test trials, z-scored on train."""
+    from .training import standardise
+
+    splits = (fold.train, fold.valid, fold.test)
+    X = standardise(*(data.X[idx] for idx in splits))
+    return [(x, data.y[idx]) for x, idx in zip(X, splits, strict=True)]
+
+
+def select_fold(folds: list[Fold], fold: int | str) -> Fold:
+    """The fold called ``fold``, or the ``fold``-th one (a ValueError listing the names)."""
+    names = [f.name for f in folds]
+    if isinstance(fold, int) or (isinstance(fold, str) and fold.isdigit()):
+        index = int(fold)
+        if 0 <= index < len(folds):
+            return folds[index]
+        raise ValueError(f"fold {index} out of range: the protocol has {len(folds)} folds")
+    if fold in names:
+        return folds[names.index(fold)]
+    raise ValueError(f"no fold '{fold}'; folds: {', '.join(names)}")
+
+
+def make_loggers(config: RunConfig, folder: RunFolder, fold: str, seed: int) -> list:
+    """CSV logs always (reports read them), TensorBoard as well when ``logger='tensorboard'``."""
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    where = dict(save_dir=folder.path / "logs", name=fold, version=f"seed{seed}")
+    loggers = [CSVLogger(**where)]
+    if config.logger == "tensorboard":
+        try:
+            loggers.append(TensorBoardLogger(**where, default_hp_metric=False))
+        except ModuleNotFoundError as error:
+            raise ValueError(
+                "--logger tensorboard needs the tensorboard package: pip install tensorboard"
+            ) from error
+    return loggers
 
 
 def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: RunFolder) -> dict:
@@ -169,19 +214,13 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
     import lightning as L
     import torch
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-    from lightning.pytorch.loggers import CSVLogger
 
-    from .training import DecodingModule, TrialsDataModule, scores, standardise
+    from .training import DecodingModule, TrialsDataModule, scores
 
     start = time.perf_counter()
     L.seed_everything(seed, workers=True, verbose=False)
-    train, valid, test = standardise(*(data.X[idx] for idx in (fold.train, fold.valid, fold.test)))
     datamodule = TrialsDataModule(
-        (train, data.y[fold.train]),
-        (valid, data.y[fold.valid]),
-        (test, data.y[fold.test]),
-        batch_size=config.batch_size,
-        seed=seed,
+        *fold_arrays(data, fold), batch_size=config.batch_size, seed=seed
     )
     module = DecodingModule(
         make_model(config, data),
@@ -207,7 +246,7 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
         devices=config.devices,
         precision=config.precision,
         deterministic=True,
-        logger=CSVLogger(folder.path / "logs", name=fold.name, version=f"seed{seed}"),
+        logger=make_loggers(config, folder, fold.name, seed),
         callbacks=callbacks,
         enable_checkpointing=bool(callbacks and config.select == "best"),
         enable_progress_bar=not config.quiet,
@@ -224,6 +263,7 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
             module.load_state_dict(best)
             shutil.rmtree(checkpoint_dir, ignore_errors=True)
         logits = torch.cat(trainer.predict(module, datamodule=datamodule))
+    folder.save_model(fold.name, seed, module.model.state_dict())
     y_test = torch.as_tensor(data.y[fold.test])
     return {
         "fold": fold.name,
@@ -297,3 +337,52 @@ def run_experiment(config: RunConfig, echo=print) -> dict:
     table = folder.write_tables(results)
     echo(format_table(table))
     return {"folder": str(folder.path), "table": table}
+
+
+def config_from_folder(path: str | os.PathLike) -> tuple[RunConfig, dict]:
+    """The :class:`RunConfig` of the run in ``path`` and its stored ``config.json``.
+
+    Raises
+    ------
+    ValueError
+        When ``path`` holds no ``config.json``.
+    """
+    stored = RunFolder(path).config()
+    names = {f.name for f in fields(RunConfig)}
+    config = RunConfig(**{k: v for k, v in stored.items() if k in names})
+    config.out = str(path)
+    return config, stored
+
+
+def load_model(path: str | os.PathLike, fold: str, seed: int = 0):
+    """The trained model of ``fold`` and ``seed`` in run folder ``path``, in eval mode.
+
+    The network is rebuilt from ``config.json`` (backbone, attention, data shape) and its
+    weights are read from ``folds/<fold>-seed<seed>.pt``.
+
+    Raises
+    ------
+    ValueError
+        No such run, or no saved model for that fold and seed (naming those there are).
+    """
+    import torch
+
+    config, stored = config_from_folder(path)
+    folder = RunFolder(path)
+    target = folder.model_file(fold, seed)
+    if not target.is_file():
+        saved = ", ".join(f"{f}-seed{s}" for f, s in folder.saved_models()) or "none"
+        raise ValueError(f"{path}: no saved model for fold {fold} seed {seed}; saved: {saved}")
+    model = build_model(
+        config.backbone,
+        config.attention,
+        stored["attention_at"],
+        n_chans=stored["n_chans"],
+        n_times=stored["n_times"],
+        n_outputs=len(stored["classes"]),
+        sfreq=stored["sfreq"],
+        attention_options=config.attention_options,
+        **config.backbone_options,
+    )
+    model.load_state_dict(torch.load(target, map_location="cpu", weights_only=True))
+    return model.eval()
