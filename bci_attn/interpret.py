@@ -267,7 +267,13 @@ def interpret_run(
     if not saved:
         raise ValueError(f"{folder}: no saved model (folds/*.pt); run it with this version")
     if fold is None or seed is None:
-        fold, seed = next((f, s) for f, s in saved if fold in (None, f) and seed in (None, s))
+        matching = [(f, s) for f, s in saved if fold in (None, f) and seed in (None, s)]
+        if not matching:
+            listed = ", ".join(f"{f}-seed{s}" for f, s in saved)
+            raise ValueError(
+                f"{folder}: no saved model for fold {fold} seed {seed}; saved: {listed}"
+            )
+        fold, seed = matching[0]
     out = Path(out or Path(folder) / "figures")
     model = load_model(folder, fold, seed)
     config.quiet = True

@@ -151,18 +151,21 @@ def expand(spec: dict, source: str) -> list[Cell]:
         for key in ("dataset", "backbone", "protocol")
     }
     seeds = _listed(grid.get("seeds", settings.get("seeds", defaults.seeds)))
+    rules = spec.get("exclude") or []
     cells = []
+    entries = attention_entries(_listed(grid.get("attention", BASELINE)), source)
     for dataset, backbone, protocol in itertools.product(*axes.values()):
         where = {"dataset": dataset, "backbone": backbone, "protocol": protocol}
+        kept = [e for e in entries if not excluded({**where, "attention": e[0]}, rules)]
+        if not kept:
+            continue
         options = {}
         if spec.get("base"):
             base = str(spec["base"]).format(**{k: str(v).lower() for k, v in where.items()})
             options = config_options(read_yaml(base), base)
         options.update(settings)
-        for name, entry in attention_entries(_listed(grid.get("attention", BASELINE)), source):
+        for name, entry in kept:
             model = config_options({"model": entry}, f"{source} (grid.attention {name})")
-            if excluded({**where, "attention": name}, spec.get("exclude") or []):
-                continue
             folder = out / "runs" / f"{dataset}-{backbone}-{protocol}-{name}"
             config = RunConfig(
                 **{**options, **where, **model, "seeds": list(seeds), "out": str(folder)}
