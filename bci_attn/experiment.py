@@ -12,7 +12,7 @@ import os
 import shutil
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +51,7 @@ class RunConfig:
     attention: str = "none"
     attention_at: list[str] | None = None
     attention_options: dict = field(default_factory=dict)
+    backbone_options: dict = field(default_factory=dict)
     protocol: str = "loso"
     classes: list[str] | None = None
     n_classes: int | None = None
@@ -83,6 +84,7 @@ class RunConfig:
     channels_last: bool = True
     compile: bool = False
     parallel_folds: int = 1
+    logger: str = "csv"
     quiet: bool = False
 
     def validate(self) -> None:
@@ -122,6 +124,10 @@ class RunConfig:
             (
                 self.parallel_folds == 1 or self.devices == 1,
                 "--parallel-folds runs on one device; use --devices 1",
+            ),
+            (
+                self.logger in ("csv", "tensorboard"),
+                f"--logger must be csv or tensorboard, got {self.logger}",
             ),
             (
                 self.classes is None
@@ -313,6 +319,7 @@ def make_model(config: RunConfig, data: EEGData):
         n_outputs=len(data.classes),
         sfreq=data.sfreq,
         attention_options=config.attention_options,
+        **config.backbone_options,
     )
 
 
@@ -367,6 +374,44 @@ def make_trainer(config: RunConfig, logger, callbacks: list, checkpointing: bool
     )
 
 
+def fold_arrays(data: EEGData, fold: Fold):
+    """``(X, y)`` of the fold's train, validation and test trials, z-scored on train."""
+    from .training import standardise
+
+    splits = (fold.train, fold.valid, fold.test)
+    X = standardise(*(data.X[idx] for idx in splits))
+    return [(x, data.y[idx]) for x, idx in zip(X, splits, strict=True)]
+
+
+def select_fold(folds: list[Fold], fold: int | str) -> Fold:
+    """The fold called ``fold``, or the ``fold``-th one (a ValueError listing the names)."""
+    names = [f.name for f in folds]
+    if isinstance(fold, int) or (isinstance(fold, str) and fold.isdigit()):
+        index = int(fold)
+        if 0 <= index < len(folds):
+            return folds[index]
+        raise ValueError(f"fold {index} out of range: the protocol has {len(folds)} folds")
+    if fold in names:
+        return folds[names.index(fold)]
+    raise ValueError(f"no fold '{fold}'; folds: {', '.join(names)}")
+
+
+def make_loggers(config: RunConfig, folder: RunFolder, fold: str, seed: int) -> list:
+    """CSV logs always (reports read them), TensorBoard as well when ``logger='tensorboard'``."""
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    where = dict(save_dir=folder.path / "logs", name=fold, version=f"seed{seed}")
+    loggers = [CSVLogger(**where)]
+    if config.logger == "tensorboard":
+        try:
+            loggers.append(TensorBoardLogger(**where, default_hp_metric=False))
+        except ModuleNotFoundError as error:
+            raise ValueError(
+                "--logger tensorboard needs the tensorboard package: pip install tensorboard"
+            ) from error
+    return loggers
+
+
 def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: RunFolder) -> dict:
     """Train on ``fold.train`` (monitoring ``fold.valid``), test each subject of ``fold.test``.
 
@@ -382,7 +427,6 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
     import lightning as L
     import torch
     from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-    from lightning.pytorch.loggers import CSVLogger
 
     from .training import TrialsDataModule, standardise
 
@@ -411,7 +455,7 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
     shutil.rmtree(log_dir, ignore_errors=True)  # a fold cut short starts its log afresh
     trainer = make_trainer(
         config,
-        logger=CSVLogger(folder.path / "logs", name=fold.name, version=f"seed{seed}"),
+        logger=make_loggers(config, folder, fold.name, seed),
         callbacks=callbacks,
         checkpointing=bool(callbacks and config.select == "best"),
     )
@@ -424,6 +468,7 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
             module.load_state_dict(best)
             shutil.rmtree(checkpoint_dir, ignore_errors=True)
         logits = torch.cat(trainer.predict(module, datamodule=datamodule))
+    folder.save_model(fold.name, seed, module.model.state_dict())
     return fold_result(
         config,
         data,
@@ -719,3 +764,52 @@ def fold_lines(fold: Fold, seed: int, result: dict, status: str) -> list[str]:
     return [f"  {fold.name} seed {seed}: trained once ({status})"] + [
         f"    subject {subject}: {scores_text(rows)}" for subject, rows in by_subject.items()
     ]
+
+
+def config_from_folder(path: str | os.PathLike) -> tuple[RunConfig, dict]:
+    """The :class:`RunConfig` of the run in ``path`` and its stored ``config.json``.
+
+    Raises
+    ------
+    ValueError
+        When ``path`` holds no ``config.json``.
+    """
+    stored = RunFolder(path).config()
+    names = {f.name for f in fields(RunConfig)}
+    config = RunConfig(**{k: v for k, v in stored.items() if k in names})
+    config.out = str(path)
+    return config, stored
+
+
+def load_model(path: str | os.PathLike, fold: str, seed: int = 0):
+    """The trained model of ``fold`` and ``seed`` in run folder ``path``, in eval mode.
+
+    The network is rebuilt from ``config.json`` (backbone, attention, data shape) and its
+    weights are read from ``folds/<fold>-seed<seed>.pt``.
+
+    Raises
+    ------
+    ValueError
+        No such run, or no saved model for that fold and seed (naming those there are).
+    """
+    import torch
+
+    config, stored = config_from_folder(path)
+    folder = RunFolder(path)
+    target = folder.model_file(fold, seed)
+    if not target.is_file():
+        saved = ", ".join(f"{f}-seed{s}" for f, s in folder.saved_models()) or "none"
+        raise ValueError(f"{path}: no saved model for fold {fold} seed {seed}; saved: {saved}")
+    model = build_model(
+        config.backbone,
+        config.attention,
+        stored["attention_at"],
+        n_chans=stored["n_chans"],
+        n_times=stored["n_times"],
+        n_outputs=len(stored["classes"]),
+        sfreq=stored["sfreq"],
+        attention_options=config.attention_options,
+        **config.backbone_options,
+    )
+    model.load_state_dict(torch.load(target, map_location="cpu", weights_only=True))
+    return model.eval()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -25,20 +27,28 @@ OPERATIONAL = {
     "channels_last",
     "compile",
     "parallel_folds",
+    "logger",
 }
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
+@contextlib.contextmanager
+def atomic_target(path: Path) -> Iterator[str]:
+    """A temporary file beside ``path``, renamed to ``path`` if the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
+        yield tmp
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    with atomic_target(path) as tmp:
+        Path(tmp).write_text(text)
 
 
 class RunFolder:
@@ -51,7 +61,8 @@ class RunFolder:
         results.csv          a row per fold, seed, test subject and calibration size
         summary.json, summary.md    per-subject table and mean ± std over subjects
                                     (with calibration: a column per calibration size)
-        logs/                Lightning CSV logs
+        folds/<fold>-seed<k>.pt     its trained model's state_dict
+        logs/                Lightning CSV (and TensorBoard) logs
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
@@ -93,6 +104,13 @@ class RunFolder:
             return previous.get(key, defaults[key]) != config.get(key, defaults[key])
         return False
 
+    def config(self) -> dict:
+        """The stored ``config.json`` (ValueError when the folder holds no run)."""
+        target = self.path / "config.json"
+        if not target.is_file():
+            raise ValueError(f"{self.path} holds no run: no config.json")
+        return json.loads(target.read_text())
+
     def fold_file(self, fold: str, seed: int) -> Path:
         return self.path / "folds" / f"{fold}-seed{seed}.json"
 
@@ -108,6 +126,26 @@ class RunFolder:
 
     def save_fold(self, result: dict) -> None:
         write_atomic(self.fold_file(result["fold"], result["seed"]), json.dumps(result))
+
+    def results(self) -> list[dict]:
+        """Every finished fold's stored result, in file-name order."""
+        files = sorted(self.path.glob("folds/*.json"))
+        found = (self.finished(*split_fold_file(path)) for path in files)
+        return [r for r in found if r is not None]
+
+    def model_file(self, fold: str, seed: int) -> Path:
+        return self.path / "folds" / f"{fold}-seed{seed}.pt"
+
+    def save_model(self, fold: str, seed: int, state_dict: dict) -> None:
+        """Write a trained model's ``state_dict`` atomically (temporary file and rename)."""
+        import torch
+
+        with atomic_target(self.model_file(fold, seed)) as tmp:
+            torch.save({k: v.detach().cpu() for k, v in state_dict.items()}, tmp)
+
+    def saved_models(self) -> list[tuple[str, int]]:
+        """``(fold, seed)`` of every saved model."""
+        return [split_fold_file(p) for p in sorted(self.path.glob("folds/*.pt"))]
 
     def write_tables(self, results: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         """Write ``results.csv`` and the summaries.
@@ -140,17 +178,20 @@ class RunFolder:
         return table, curve
 
 
-def result_rows(results: list[dict]) -> pd.DataFrame:
+def result_rows(results: list[dict], lists: bool = False) -> pd.DataFrame:
     """The results table: a row per fold, seed, test subject and calibration size.
 
     Each row joins the fold's fields (sizes, epochs, seconds) with one entry of its
-    ``rows`` (subject, calibration size, scores); per-trial lists are left out.
+    ``rows`` (subject, calibration size, scores); the per-trial lists (``labels``,
+    ``predictions``) are kept only when ``lists`` is True.
     """
     records = []
     for result in results:
         shared = {k: v for k, v in result.items() if k != "rows" and not isinstance(v, list)}
         for row in result["rows"]:
-            records.append({**shared, **{k: v for k, v in row.items() if not isinstance(v, list)}})
+            records.append(
+                {**shared, **{k: v for k, v in row.items() if lists or not isinstance(v, list)}}
+            )
     return pd.DataFrame(records)
 
 
@@ -161,6 +202,12 @@ def _mean_std(table: pd.DataFrame) -> dict[str, float]:
         for metric in ("accuracy", "kappa")
         for stat, kw in (("mean", {}), ("std", {"ddof": 0}))
     }
+
+
+def split_fold_file(path: Path) -> tuple[str, int]:
+    """``folds/subject3-seed0.json`` -> ``("subject3", 0)``."""
+    fold, _, seed = path.stem.rpartition("-seed")
+    return fold, int(seed)
 
 
 def per_subject(rows: pd.DataFrame) -> pd.DataFrame:

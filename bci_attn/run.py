@@ -5,6 +5,7 @@ python -m bci_attn.run --dataset PhysionetMI --protocol holdout --train-subjects
     --test-subjects 8-10 --calibration-trials 5 10
 python -m bci_attn.run --train-dataset PhysionetMI --test-dataset BNCI2014001 \
     --classes left_hand,right_hand
+python -m bci_attn.run --config configs/eegnet_ham_bnci2014001_loso.yaml --max-epochs 5
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import yaml
 # braindecode warns about MNE montage names when it is imported; not the user's business.
 warnings.filterwarnings("ignore", message="Montage name .* is deprecated", category=FutureWarning)
 
+from . import config as config_file  # noqa: E402
 from .data import MissingDataError  # noqa: E402
 from .experiment import RunConfig, prepare, run_experiment  # noqa: E402
 from .protocols import PROTOCOLS  # noqa: E402
@@ -29,26 +31,17 @@ DEFAULTS = RunConfig()
 
 def parse_subjects(text: str) -> list[int]:
     """``"1-3,7"`` -> ``[1, 2, 3, 7]``."""
-    subjects: list[int] = []
     try:
-        for part in text.split(","):
-            low, _, high = part.strip().partition("-")
-            first, last = int(low), int(high or low)
-            if last < first:
-                raise ValueError
-            subjects.extend(range(first, last + 1))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"invalid subjects '{text}': use ranges and lists such as 1-10 or 1,3,5"
-        ) from None
-    return sorted(set(subjects))
+        return config_file.parse_subjects(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_option(text: str) -> tuple[str, object]:
     """``"reduction=4"`` -> ``("reduction", 4)`` (the value is read as YAML)."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise argparse.ArgumentTypeError(f"invalid --attn-opt '{text}': use key=value")
+        raise argparse.ArgumentTypeError(f"invalid option '{text}': use key=value")
     return key.strip(), yaml.safe_load(value)
 
 
@@ -69,6 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m bci_attn.run",
         description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--config",
+        default=None,
+        metavar="FILE",
+        help="YAML configuration (the sections LightningCLI reads: model, data, trainer, "
+        "run); flags given on the command line override it",
+    )
+    p.add_argument(
+        "--print_config",
+        action="store_true",
+        help="print the resolved configuration as YAML and exit",
     )
     data = p.add_argument_group("data")
     data.add_argument(
@@ -190,6 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="attention option (repeatable)",
     )
+    model.add_argument(
+        "--backbone-opt",
+        type=parse_option,
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="braindecode model option, e.g. drop_prob=0.25 (repeatable)",
+    )
 
     evaluation = p.add_argument_group("evaluation")
     evaluation.add_argument(
@@ -310,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="run folder (default: runs/<dataset>-<backbone>-<attn>-<protocol>);"
         " the same --out resumes a killed run",
     )
+    output.add_argument(
+        "--logger",
+        choices=["csv", "tensorboard"],
+        default=d.logger,
+        help="training logs: CSV, or CSV and TensorBoard",
+    )
     output.add_argument("--quiet", action="store_true", help="no progress bars or fold lines")
     output.add_argument(
         "--list-attention", action="store_true", help="print the attention modules and exit"
@@ -332,6 +351,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         attention=args.attn.strip().lower(),
         attention_at=args.attn_at,
         attention_options=dict(args.attn_opt),
+        backbone_options=dict(args.backbone_opt),
         protocol=protocol,
         classes=args.classes,
         n_classes=args.n_classes,
@@ -364,8 +384,41 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         channels_last=args.channels_last,
         compile=args.compile,
         parallel_folds=args.parallel_folds,
+        logger=args.logger,
         quiet=args.quiet,
     )
+
+
+#: RunConfig fields whose command-line destination has another name.
+DESTINATIONS = {
+    "attention": "attn",
+    "attention_at": "attn_at",
+    "attention_options": "attn_opt",
+    "backbone_options": "backbone_opt",
+    "seeds": "seed",
+}
+
+
+def file_defaults(path: str) -> dict:
+    """The options of configuration file ``path`` as the parser's defaults."""
+    defaults = {}
+    for key, value in config_file.config_options(config_file.read_yaml(path), path).items():
+        if key in ("attention_options", "backbone_options"):
+            value = list(value.items())
+        defaults[DESTINATIONS.get(key, key)] = value
+    return defaults
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; with ``--config FILE`` the file's values replace the defaults."""
+    args = parser.parse_args(argv)
+    if args.config is None:
+        return args
+    try:
+        parser.set_defaults(**file_defaults(args.config))
+    except ValueError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    return parser.parse_args(argv)
 
 
 def quiet_libraries() -> None:
@@ -395,12 +448,15 @@ def list_attention() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     quiet_libraries()
     if args.list_attention:
         list_attention()
         return 0
     config = config_from_args(args)
+    if args.print_config:
+        print(config_file.dump(config), end="")
+        return 0
     echo = (lambda *a, **k: None) if config.quiet else print
     try:
         if args.list_folds:

@@ -141,8 +141,8 @@ class DecodingModule(L.LightningModule):
     schedule : {"constant", "cosine"}
         ``cosine``: linear warm-up over ``warmup_epochs`` then cosine decay per epoch.
     warmup_epochs : int
-    max_epochs : int
-        Length of the cosine schedule.
+    max_epochs : int | None
+        Length of the cosine schedule; ``None``: the trainer's ``max_epochs``.
     channels_last : bool
         Keep the convolution weights, and so the feature maps, in channels-last memory
         format (faster convolutions with oneDNN on CPU and with cuDNN on tensor cores; see
@@ -165,7 +165,7 @@ class DecodingModule(L.LightningModule):
         weight_decay: float = 0.0,
         schedule: str = "constant",
         warmup_epochs: int = 0,
-        max_epochs: int = 100,
+        max_epochs: int | None = 100,
         channels_last: bool = False,
         compile: bool = False,
     ) -> None:
@@ -219,8 +219,9 @@ class DecodingModule(L.LightningModule):
         optimizer = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
         if hp.schedule == "constant":
             return optimizer
+        max_epochs = hp.max_epochs or self.trainer.max_epochs
         scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda e: warmup_cosine(e, hp.warmup_epochs, hp.max_epochs)
+            optimizer, lambda e: warmup_cosine(e, hp.warmup_epochs, max_epochs)
         )
         return {
             "optimizer": optimizer,

@@ -1,0 +1,327 @@
+"""A grid of runs: attention × backbone × protocol × dataset × seeds, resumable.
+
+python -m bci_attn.sweep experiments/attention_zoo.yaml
+python -m bci_attn.sweep experiments/attention_zoo.yaml --check     # validate, train nothing
+
+A sweep file::
+
+    out: runs/attention_zoo
+    base: configs/{backbone}_none_{dataset}_{protocol}.yaml   # optional; values lower-cased
+    settings:                  # sections of a config file, on top of every run's
+      trainer: {max_epochs: 125}
+    grid:
+      dataset: [BNCI2014001, BNCI2014004]
+      backbone: [eegnet, shallow]
+      protocol: [cross-session, loso]
+      attention: [none, se, {name: se-r8, attention: se, attention_options: {reduction: 8}}]
+      seeds: [0, 1, 2]
+    exclude:                   # combinations left out on purpose
+      - {dataset: PhysionetMI, protocol: cross-session}
+    statistics: {test: auto, correction: holm}
+
+Every cell is an ordinary run folder (``<out>/runs/<dataset>-<backbone>-<protocol>-<name>``)
+and resumes like one. ``<out>`` receives ``results.csv`` (a row per fold and seed),
+``summary.csv``/``summary.md`` (a row per configuration with its test against the
+no-attention baseline, which is added to the grid when missing) and ``sweep.json``.
+Every combination is checked before anything trains.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import warnings
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+warnings.filterwarnings("ignore", message="Montage name .* is deprecated", category=FutureWarning)
+
+from .config import config_options, read_yaml  # noqa: E402
+from .experiment import RunConfig  # noqa: E402
+from .results import RunFolder, result_rows, write_atomic  # noqa: E402
+from .stats import (  # noqa: E402
+    BASELINE,
+    CONFIG_KEYS,
+    CORRECTIONS,
+    TESTS,
+    format_summary,
+    summary_table,
+)
+
+SPEC_KEYS = ("out", "base", "settings", "grid", "exclude", "statistics")
+GRID_KEYS = ("dataset", "backbone", "protocol", "attention", "seeds")
+ATTENTION_KEYS = ("name", "attention", "attention_at", "attention_options")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One configuration of the grid and its run."""
+
+    dataset: str
+    backbone: str
+    protocol: str
+    attention: str  # the configuration's name in tables (the module, or the grid's name)
+    config: RunConfig
+
+    def describe(self) -> str:
+        return (
+            f"dataset={self.dataset} backbone={self.backbone} protocol={self.protocol} "
+            f"attention={self.attention}"
+        )
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def attention_entries(values: list, source: str) -> list[tuple[str, dict]]:
+    """Grid ``attention`` entries as ``(name, model options)``, the baseline first."""
+    entries = []
+    for value in values:
+        if isinstance(value, str):
+            entries.append((value, {"attention": value}))
+            continue
+        if not isinstance(value, dict) or "attention" not in value:
+            raise ValueError(
+                f"{source}: grid.attention entry {value!r} must be a name or a mapping with "
+                f"'attention' (and optionally {', '.join(ATTENTION_KEYS)})"
+            )
+        unknown = sorted(set(value) - set(ATTENTION_KEYS))
+        if unknown:
+            raise ValueError(
+                f"{source}: unknown key 'grid.attention.{unknown[0]}'; "
+                f"an entry takes: {', '.join(ATTENTION_KEYS)}"
+            )
+        options = {k: v for k, v in value.items() if k != "name"}
+        entries.append((str(value.get("name", value["attention"])), options))
+    names = [name for name, _ in entries]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{source}: grid.attention names must be unique, got {names}")
+    if BASELINE not in names:
+        entries.insert(0, (BASELINE, {"attention": BASELINE}))
+    return sorted(entries, key=lambda e: e[0] != BASELINE)
+
+
+def read_spec(path: str) -> dict:
+    """The sweep file, with its keys checked (ValueError naming the key and the file)."""
+    spec = read_yaml(path)
+    for key in spec:
+        if key not in SPEC_KEYS:
+            raise ValueError(f"{path}: unknown key '{key}'; a sweep takes: {', '.join(SPEC_KEYS)}")
+    grid = spec.get("grid") or {}
+    if not isinstance(grid, dict):
+        raise ValueError(f"{path}: grid must be a mapping of {', '.join(GRID_KEYS)}")
+    for key in grid:
+        if key not in GRID_KEYS:
+            raise ValueError(
+                f"{path}: unknown key 'grid.{key}'; the grid takes: {', '.join(GRID_KEYS)}"
+            )
+    statistics = spec.get("statistics") or {}
+    for key, allowed in (("test", TESTS), ("correction", CORRECTIONS)):
+        if statistics.get(key, allowed[0]) not in allowed:
+            raise ValueError(
+                f"{path}: statistics.{key} must be one of {', '.join(allowed)}, "
+                f"got {statistics[key]!r}"
+            )
+    unknown = sorted(set(statistics) - {"test", "correction", "perm_cutoff"})
+    if unknown:
+        raise ValueError(
+            f"{path}: unknown key 'statistics.{unknown[0]}'; it takes test, correction, "
+            "perm_cutoff"
+        )
+    return spec
+
+
+def excluded(combination: dict, rules: list[dict]) -> bool:
+    return any(all(str(combination.get(k)) == str(v) for k, v in r.items()) for r in rules)
+
+
+def expand(spec: dict, source: str) -> list[Cell]:
+    """Every cell of the grid (exclusions removed), each with its full :class:`RunConfig`."""
+    grid = spec.get("grid") or {}
+    out = Path(spec.get("out") or Path("runs") / Path(source).stem)
+    settings = config_options(spec.get("settings") or {}, f"{source} (settings)")
+    defaults = RunConfig()
+    axes = {
+        key: _listed(grid.get(key, getattr(defaults, key)))
+        for key in ("dataset", "backbone", "protocol")
+    }
+    seeds = _listed(grid.get("seeds", settings.get("seeds", defaults.seeds)))
+    rules = spec.get("exclude") or []
+    cells = []
+    entries = attention_entries(_listed(grid.get("attention", BASELINE)), source)
+    for dataset, backbone, protocol in itertools.product(*axes.values()):
+        where = {"dataset": dataset, "backbone": backbone, "protocol": protocol}
+        kept = [e for e in entries if not excluded({**where, "attention": e[0]}, rules)]
+        if not kept:
+            continue
+        options = {}
+        if spec.get("base"):
+            base = str(spec["base"]).format(**{k: str(v).lower() for k, v in where.items()})
+            options = config_options(read_yaml(base), base)
+        options.update(settings)
+        for name, entry in kept:
+            model = config_options({"model": entry}, f"{source} (grid.attention {name})")
+            folder = out / "runs" / f"{dataset}-{backbone}-{protocol}-{name}"
+            config = RunConfig(
+                **{**options, **where, **model, "seeds": list(seeds), "out": str(folder)}
+            )
+            cells.append(Cell(dataset, backbone, protocol, name, config))
+    return cells
+
+
+def check_cell(cell: Cell) -> None:
+    """Everything about a cell that can be checked without loading data (ValueError)."""
+    from .data import resolve_dataset
+    from .models import build_model
+
+    config = cell.config
+    config.validate()
+    dataset = resolve_dataset(config.dataset)
+    if config.protocol == "cross-session" and dataset.n_sessions < 2:
+        raise ValueError(
+            f"{config.dataset} has {dataset.n_sessions} session per subject; cross-session "
+            "needs at least two (use within-session or loso, or exclude this combination)"
+        )
+    lacking = sorted(set(config.subjects or []) - set(dataset.subject_list))
+    if lacking:
+        raise ValueError(f"{config.dataset} has no subject(s) {lacking}")
+    # The model on a map of about the data's size: attention that cannot sit at its point
+    # (electrode attention after the spatial filter, ...) fails here, not after training.
+    length = (config.tmax or dataset.interval[1] - dataset.interval[0]) - config.tmin
+    sfreq = config.resample or 128.0
+    build_model(
+        config.backbone,
+        config.attention,
+        config.attention_at,
+        n_chans=8,
+        n_times=max(32, int(length * sfreq)),
+        n_outputs=2,
+        sfreq=sfreq,
+        attention_options=config.attention_options,
+        **config.backbone_options,
+    )
+
+
+def check(cells: list[Cell], source: str) -> None:
+    """Check every cell; one ValueError listing every invalid combination."""
+    problems = []
+    for cell in cells:
+        try:
+            check_cell(cell)
+        except (ValueError, TypeError) as error:
+            problems.append(f"  {cell.describe()}: {error}")
+    if problems:
+        raise ValueError(
+            f"{source}: {len(problems)} invalid combination(s); nothing was trained:\n"
+            + "\n".join(problems)
+        )
+
+
+def tidy_results(cells: list[Cell]) -> pd.DataFrame:
+    """A row per configuration, fold and seed from the cells' run folders."""
+    frames = []
+    for cell in cells:
+        results = RunFolder(cell.config.out_folder()).results()
+        if not results:
+            continue
+        rows = result_rows(results)
+        if rows.empty:
+            continue
+        rows = rows[rows["seed"].isin(cell.config.seeds)]
+        for key in reversed(CONFIG_KEYS):
+            rows.insert(0, key, getattr(cell, key))
+        frames.append(rows)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def write_summary(out: Path, rows: pd.DataFrame, statistics: dict) -> pd.DataFrame:
+    """``results.csv``, ``summary.csv`` and ``summary.md`` of a sweep."""
+    write_atomic(out / "results.csv", rows.to_csv(index=False))
+    table = summary_table(rows, **statistics)
+    write_atomic(out / "summary.csv", table.to_csv(index=False))
+    text = format_summary(table, statistics.get("correction", "holm"))
+    write_atomic(out / "summary.md", "# Sweep summary\n\n" + text + "\n")
+    return table
+
+
+def sweep_record(spec: dict, source: str, cells: list[Cell]) -> dict:
+    """What ``sweep.json`` holds: the spec and every cell's run folder."""
+    return {
+        "source": str(source),
+        "spec": spec,
+        "cells": [
+            {k: getattr(c, k) for k in CONFIG_KEYS} | {"folder": str(c.config.out_folder())}
+            for c in cells
+        ],
+    }
+
+
+def load_cells(folder: str | Path) -> tuple[list[Cell], dict]:
+    """The cells of the sweep in ``folder`` (from its ``sweep.json``) and its spec."""
+    record = json.loads((Path(folder) / "sweep.json").read_text())
+    cells = []
+    for c in record["cells"]:
+        config, _ = _stored_config(c["folder"])
+        cells.append(Cell(*(c[k] for k in CONFIG_KEYS), config=config))
+    return cells, record["spec"]
+
+
+def _stored_config(folder: str) -> tuple[RunConfig, dict]:
+    from .experiment import config_from_folder
+
+    try:
+        return config_from_folder(folder)
+    except ValueError:  # a cell not started yet
+        return RunConfig(out=folder), {}
+
+
+def run_sweep(path: str, echo=print, check_only: bool = False) -> pd.DataFrame | None:
+    """Check every cell of sweep file ``path``, run them (resuming), write the tables."""
+    from .experiment import run_experiment
+
+    spec = read_spec(path)
+    cells = expand(spec, path)
+    if not cells:
+        raise ValueError(f"{path}: the grid is empty (every combination excluded?)")
+    check(cells, path)
+    out = Path(spec.get("out") or Path("runs") / Path(path).stem)
+    echo(f"{path}: {len(cells)} configurations -> {out}")
+    if check_only:
+        for cell in cells:
+            echo(f"  {cell.describe()}")
+        return None
+    write_atomic(out / "sweep.json", json.dumps(sweep_record(spec, path, cells), indent=2))
+    for number, cell in enumerate(cells, 1):
+        echo(f"[{number}/{len(cells)}] {cell.describe()}")
+        run_experiment(replace(cell.config, quiet=True), echo=lambda *a: None)
+    rows = tidy_results(cells)
+    table = write_summary(out, rows, spec.get("statistics") or {})
+    echo(format_summary(table, (spec.get("statistics") or {}).get("correction", "holm")))
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    from .data import MissingDataError
+    from .run import quiet_libraries
+
+    parser = argparse.ArgumentParser(
+        prog="python -m bci_attn.sweep", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("spec", help="sweep file (YAML)")
+    parser.add_argument("--check", action="store_true", help="check every combination and exit")
+    args = parser.parse_args(argv)
+    quiet_libraries()
+    try:
+        run_sweep(args.spec, check_only=args.check)
+    except (ValueError, MissingDataError) as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
