@@ -120,7 +120,7 @@ class RunFolder:
         if not path.is_file():
             return None
         try:
-            return json.loads(path.read_text())
+            return with_rows(json.loads(path.read_text()))
         except json.JSONDecodeError:
             return None  # a file cut short is a fold to run again
 
@@ -176,6 +176,17 @@ class RunFolder:
         text = format_table(table) if curve is None else format_calibration_table(curve)
         write_atomic(self.path / "summary.md", text + "\n")
         return table, curve
+
+
+def with_rows(result: dict) -> dict:
+    """A fold result in the current format: results written before calibration existed
+    (scores at the top level, one test subject) get their single zero-shot row."""
+    if "rows" in result:
+        return result
+    row_keys = ("accuracy", "kappa", "labels", "predictions")
+    row = {"subject": result["subject"], "n_calibration": 0, "n_calibration_trials": 0}
+    row |= {k: result[k] for k in row_keys} | {"n_test": result["n_test"]}
+    return {k: v for k, v in result.items() if k not in row_keys} | {"rows": [row]}
 
 
 def result_rows(results: list[dict], lists: bool = False) -> pd.DataFrame:

@@ -96,3 +96,35 @@ def test_short_loso_on_real_physionet(tmp_path, physionet_dir):
     rows = pd.read_csv(tmp_path / "real" / "results.csv")
     assert list(rows["n_test"]) == [45, 45, 45]
     assert list(summary["table"].index) == [1, 2, 3]
+
+
+def test_fold_files_from_before_calibration_are_read_as_one_zero_shot_row(tmp_path):
+    from bci_attn.results import RunFolder
+
+    old = {
+        "fold": "subject1",
+        "subject": 1,
+        "seed": 0,
+        "accuracy": 0.5,
+        "kappa": 0.0,
+        "n_train": 8,
+        "n_valid": 2,
+        "n_test": 4,
+        "epochs": 1,
+        "seconds": 1.0,
+        "labels": [0, 1, 0, 1],
+        "predictions": [0, 0, 0, 1],
+    }
+    folder = RunFolder(tmp_path)
+    folder.save_fold(old)
+    (row,) = folder.finished("subject1", 0)["rows"]
+    assert row == {
+        "subject": 1,
+        "n_calibration": 0,
+        "n_calibration_trials": 0,
+        "accuracy": 0.5,
+        "kappa": 0.0,
+        "labels": [0, 1, 0, 1],
+        "predictions": [0, 0, 0, 1],
+        "n_test": 4,
+    }
