@@ -11,16 +11,15 @@ from __future__ import annotations
 import argparse
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
+
+from bci_attn.summary import count_macs
 
 from .common import SHAPES, build, interleaved, machine, markdown, synthetic
 
 
 def multiply_adds(model: torch.nn.Module, X: torch.Tensor) -> int:
-    """Multiply-adds of one forward pass (torch's FLOP counter counts 2 FLOPs per MAC)."""
-    with FlopCounterMode(display=False) as counter:
-        model(X)
-    return counter.get_total_flops() // 2
+    """Multiply-adds of one trial (eval mode; see :func:`bci_attn.summary.count_macs`)."""
+    return count_macs(model, X.shape[1], X.shape[2])[0]
 
 
 def step(model: torch.nn.Module, X: torch.Tensor):
