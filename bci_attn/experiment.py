@@ -324,7 +324,8 @@ def make_model(config: RunConfig, data: EEGData):
 
 
 def _device(config: RunConfig):
-    """Where fine-tuning runs: the GPU when Lightning would use one, else the CPU."""
+    """Where hand-written loops (fine-tuning, fold-parallel training) run: the GPU when
+    Lightning would use one, else the CPU."""
     import torch
 
     gpu = config.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
@@ -607,14 +608,12 @@ def train_folds_parallel(
     """
     import lightning as L
     import pandas as pd
-    import torch
 
     from .parallel import Member, predict, train_parallel
     from .training import standardise
 
     start = time.perf_counter()
-    device = "cuda" if config.accelerator in ("auto", "gpu", "cuda") else "cpu"
-    device = device if device == "cpu" or torch.cuda.is_available() else "cpu"
+    device = _device(config)
     members, tests = [], []
     for fold, seed in jobs:
         L.seed_everything(seed, verbose=False)
