@@ -5,17 +5,20 @@
     python experiments/attention_zoo.py --table-only           # rewrite the table from runs
 
 Each (dataset, module) run is an ordinary ``bci_attn.run`` evaluation whose folder lives in
-``experiments/attention_zoo/``; the script resumes whatever is unfinished (a killed run
+``experiments/attention_zoo/`` (synthetic) or ``experiments/physionet_loso/runs/``
+(PhysioNet: the folders of the ``experiments/physionet_loso.yaml`` sweep, which adds seeds 1
+and 2 for seven of the modules); the script resumes whatever is unfinished (a killed run
 loses no finished fold) and writes ``experiments/attention_zoo.md``: parameters and
-multiply-adds at the PhysioNet input shape, LOSO accuracy (mean ± std over subjects) per
-dataset, one seed. Runs that have not finished show their finished folds' count.
+multiply-adds at the PhysioNet input shape, LOSO accuracy of seed 0 (mean ± std over
+subjects) per dataset. Runs that have not finished show their finished folds' count.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
+
+import pandas as pd
 
 from bci_attn import attention
 from bci_attn.experiment import RunConfig, run_experiment
@@ -23,7 +26,10 @@ from bci_attn.run import quiet_libraries
 from bci_attn.summary import data_shape, summarize
 
 HERE = Path(__file__).resolve().parent
-RUNS = HERE / "attention_zoo"
+FOLDERS = {
+    "synthetic": HERE / "attention_zoo" / "synthetic-{module}",
+    "physionet": HERE / "physionet_loso" / "runs" / "PhysionetMI-eegnet-loso-{module}",
+}
 SHARED = HERE.parent.parent / "shared" / "data" / "mne_data"
 
 # The recipe is the foundation's default (EEGNet, 30 epochs, AdamW 1e-3, batch 64, last
@@ -39,28 +45,34 @@ DATASETS = {
 }
 
 
-def config(dataset: str, module: str) -> RunConfig:
+def folder(dataset: str, module: str) -> Path:
+    return Path(str(FOLDERS[dataset]).format(module=module))
+
+
+def config(dataset: str, module: str, seeds: list[int]) -> RunConfig:
     return RunConfig(
         **DATASETS[dataset],
         backbone="eegnet",
         attention=module,
         protocol="loso",
         max_epochs=30,
-        seeds=[0],
-        # The committed runs predate the channels-last default; keep them comparable.
-        channels_last=False,
-        out=str(RUNS / f"{dataset}-{module}"),
+        seeds=seeds,
+        out=str(folder(dataset, module)),
         quiet=True,
     )
 
 
-def accuracy_cell(folder: Path) -> str:
-    summary = folder / "summary.json"
-    if summary.is_file():
-        s = json.loads(summary.read_text())
-        return f"{100 * s['accuracy_mean']:.1f} ± {100 * s['accuracy_std']:.1f}"
-    done = len(list((folder / "folds").glob("*.json"))) if folder.is_dir() else 0
-    return f"({done} folds done)" if done else "not run"
+def accuracy_cell(run: Path) -> str:
+    """Seed 0's accuracy over the subjects, or how many of its folds are done."""
+    done = len(list((run / "folds").glob("*-seed0.json"))) if run.is_dir() else 0
+    results = run / "results.csv"
+    if not done:
+        return "not run"
+    rows = pd.read_csv(results) if results.is_file() else None
+    if rows is None or (rows.seed == 0).sum() < done or not (run / "summary.json").is_file():
+        return f"({done} folds done)"
+    seed0 = 100 * rows.loc[rows.seed == 0, "accuracy"]
+    return f"{seed0.mean():.1f} ± {seed0.std(ddof=0):.1f}"
 
 
 def write_table() -> Path:
@@ -80,7 +92,7 @@ def write_table() -> Path:
     ]
     for module in attention.available():
         s = summarize("eegnet", module, shape)
-        cells = [accuracy_cell(RUNS / f"{d}-{module}") for d in DATASETS]
+        cells = [accuracy_cell(folder(d, module)) for d in DATASETS]
         lines.append(
             f"| {module} | {','.join(s.points) if module != 'none' else '-'} | {s.params:,} | "
             f"{s.attention_params:,} | {s.macs:,} | {s.attention_macs:,} | "
@@ -96,17 +108,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", choices=list(DATASETS), default=list(DATASETS))
     parser.add_argument("--modules", nargs="+", default=attention.available())
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--table-only", action="store_true")
     args = parser.parse_args()
     quiet_libraries()
     if not args.table_only:
         for dataset in args.datasets:
             for module in args.modules:
-                run_experiment(config(dataset, module), echo=lambda *a: None)
-                print(
-                    f"{dataset} {module}: {accuracy_cell(RUNS / f'{dataset}-{module}')}",
-                    flush=True,
-                )
+                run_experiment(config(dataset, module, args.seeds), echo=lambda *a: None)
+                print(f"{dataset} {module}: {accuracy_cell(folder(dataset, module))}", flush=True)
                 write_table()
     print(write_table())
 
