@@ -33,6 +33,7 @@ import itertools
 import json
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -305,22 +306,46 @@ def run_sweep(path: str, echo=print, check_only: bool = False) -> pd.DataFrame |
     return table
 
 
-def main(argv: list[str] | None = None) -> int:
+def spec_command(
+    prog: str, doc: str, run: Callable, argv: list[str] | None, kind: str, items: str
+) -> int:
+    """The command line ``prog SPEC [--check]`` of a YAML-driven runner.
+
+    Parameters
+    ----------
+    prog, doc : str
+        The command and the module docstring (its first line describes the command).
+    run : callable
+        ``run(spec_path, check_only=bool)``.
+    argv : list of str | None
+        The arguments (None: ``sys.argv``).
+    kind, items : str
+        What the file is and what ``--check`` checks, for the help text.
+
+    Returns
+    -------
+    int
+        0; a ValueError or missing data exits with status 2 and one line naming the problem.
+    """
     from .data import MissingDataError
     from .run import quiet_libraries
 
-    parser = argparse.ArgumentParser(
-        prog="python -m bci_attn.sweep", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("spec", help="sweep file (YAML)")
-    parser.add_argument("--check", action="store_true", help="check every combination and exit")
+    parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
+    parser.add_argument("spec", help=f"{kind} file (YAML)")
+    parser.add_argument("--check", action="store_true", help=f"check every {items} and exit")
     args = parser.parse_args(argv)
     quiet_libraries()
     try:
-        run_sweep(args.spec, check_only=args.check)
+        run(args.spec, check_only=args.check)
     except (ValueError, MissingDataError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return spec_command(
+        "python -m bci_attn.sweep", __doc__, run_sweep, argv, "sweep", "combination"
+    )
 
 
 if __name__ == "__main__":
