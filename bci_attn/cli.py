@@ -34,7 +34,8 @@ class EEGDecoder(DecodingModule):
     ----------
     backbone, attention, attention_at, attention_options, backbone_options
         As in :func:`bci_attn.models.build_model`.
-    lr, weight_decay, schedule, warmup_epochs
+    lr, weight_decay, schedule, warmup_epochs, augment, augment_probability,
+    augment_options, label_smoothing
         As in :class:`~bci_attn.training.DecodingModule`.
     max_epochs : int | None
         Length of the cosine schedule; linked to ``trainer.max_epochs`` (``None``: the
@@ -61,6 +62,10 @@ class EEGDecoder(DecodingModule):
         schedule: str = D.schedule,
         warmup_epochs: int = D.warmup_epochs,
         max_epochs: int | None = None,
+        augment: list[str] | None = None,
+        augment_probability: float = D.augment_probability,
+        augment_options: dict | None = None,
+        label_smoothing: float = D.label_smoothing,
     ) -> None:
         model = build_model(
             backbone,
@@ -81,6 +86,11 @@ class EEGDecoder(DecodingModule):
             schedule=schedule,
             warmup_epochs=warmup_epochs,
             max_epochs=max_epochs,
+            augment=augment,
+            augment_probability=augment_probability,
+            augment_options=augment_options,
+            sfreq=sfreq,
+            label_smoothing=label_smoothing,
         )
 
 
@@ -192,6 +202,9 @@ class AttentionCLI(LightningCLI):
         parser.add_argument("--run.seeds", type=list[int] | None, default=None)
         parser.add_argument("--run.select", type=str, default=D.select)
         parser.add_argument("--run.patience", type=int | None, default=None)
+        parser.add_argument("--run.swa_start", type=float | None, default=None)
+        parser.add_argument("--run.swa_lr", type=float | None, default=None)
+        parser.add_argument("--run.ensemble", type=bool, default=False)
         parser.add_argument("--run.out", type=str | None, default=None)
         parser.add_argument("--run.quiet", type=bool, default=False)
 

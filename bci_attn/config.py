@@ -39,6 +39,10 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "weight_decay",
         "schedule",
         "warmup_epochs",
+        "augment",
+        "augment_probability",
+        "augment_options",
+        "label_smoothing",
     ),
     "data": (
         "dataset",
@@ -63,6 +67,9 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "seeds",
         "select",
         "patience",
+        "swa_start",
+        "swa_lr",
+        "ensemble",
         "out",
         "quiet",
         # transfer protocols and calibration (whole-protocol runs only)
@@ -237,7 +244,7 @@ def config_options(document: dict, source: str, *, lightning: bool = False) -> d
                     raise ValueError(f"{source}: {name}: {error}") from None
             if key == "attention_at" and isinstance(value, str):
                 value = [p.strip() for p in value.split(",") if p.strip()]
-            if value is None and key in ("attention_options", "backbone_options"):
+            if value is None and key.endswith("_options"):
                 value = {}
             if not matches(value, hints[key]):
                 raise ValueError(

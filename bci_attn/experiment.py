@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import attention as attention_zoo
 from .alignment import align_groups
+from .augmentation import check_augmentation
 from .data import (
     EEGData,
     Preprocessing,
@@ -32,7 +33,14 @@ from .data.datasets import dataset_name
 from .data.transfer import MIN_SHARED_CHANNELS
 from .models import build_model, get_backbone, resolve_points
 from .protocols import TRANSFER_PROTOCOLS, Fold, calibration_set, make_protocol
-from .results import RunFolder, format_calibration_table, format_table
+from .results import (
+    RunFolder,
+    ensemble_results,
+    format_calibration_table,
+    format_table,
+    per_subject,
+    result_rows,
+)
 from .training import FINETUNE_PARTS
 
 
@@ -69,6 +77,13 @@ class RunConfig:
     warmup_epochs: int = 0
     select: str = "last"
     patience: int | None = None
+    augment: list[str] = field(default_factory=list)
+    augment_probability: float = 0.5
+    augment_options: dict = field(default_factory=dict)
+    label_smoothing: float = 0.0
+    swa_start: float | None = None
+    swa_lr: float | None = None
+    ensemble: bool = False
     seeds: list[int] = field(default_factory=lambda: [0])
     calibration_trials: list[int] = field(default_factory=list)
     calibration_steps: int = 50
@@ -136,9 +151,10 @@ class RunConfig:
                 "--classes and --n-classes disagree; give one of them",
             ),
         ]
-        for ok, message in checks + self._transfer_checks():
+        for ok, message in checks + self._transfer_checks() + self._recipe_checks():
             if not ok:
                 raise ValueError(message)
+        check_augmentation(self.augment, self.augment_probability, self.augment_options)
         get_backbone(self.backbone)
         spec = attention_zoo.get_spec(self.attention)
         resolve_points(self.backbone, self.attention, self.attention_at)
@@ -150,6 +166,45 @@ class RunConfig:
             )
         make_protocol(self.protocol)
         self.preprocessing().validate()
+
+    def _recipe_checks(self) -> list[tuple[bool, str]]:
+        plain = not (self.augment or self.label_smoothing or self.swa_start is not None)
+        return [
+            (
+                0.0 <= self.label_smoothing < 1.0,
+                f"--label-smoothing must be in [0, 1), got {self.label_smoothing}",
+            ),
+            (
+                self.swa_start is None or 0.0 < self.swa_start < 1.0,
+                f"--swa-start is a fraction of --max-epochs in (0, 1), got {self.swa_start}",
+            ),
+            (
+                self.swa_lr is None or self.swa_lr > 0,
+                f"--swa-lr must be positive, got {self.swa_lr}",
+            ),
+            (
+                self.swa_lr is None or self.swa_start is not None,
+                "--swa-lr goes with --swa-start (stochastic weight averaging)",
+            ),
+            (
+                self.swa_start is None or (self.select == "last" and self.patience is None),
+                "--swa-start averages the last epochs' weights: it takes --select last and "
+                "no --patience",
+            ),
+            (
+                not self.augment or "mixup" not in self.augment[:-1],
+                "--augment: mixup mixes the labels, so it must come last in the list",
+            ),
+            (
+                self.parallel_folds == 1 or plain,
+                "--parallel-folds trains plainly: it takes no --augment, --label-smoothing "
+                "or --swa-start",
+            ),
+            (
+                not self.ensemble or len(self.seeds) >= 2,
+                "--ensemble averages the seeds' models: give at least two --seed values",
+            ),
+        ]
 
     def _transfer_checks(self) -> list[tuple[bool, str]]:
         holdout = self.protocol in ("holdout", "cross-dataset")
@@ -338,8 +393,9 @@ def _calibration_pools(fold: Fold) -> np.ndarray:
     return np.concatenate(pools) if pools else np.array([], dtype=int)
 
 
-def make_module(config: RunConfig, model, n_classes: int):
-    """The :class:`~bci_attn.training.DecodingModule` training ``model`` as configured."""
+def make_module(config: RunConfig, model, n_classes: int, sfreq: float | None = None):
+    """The :class:`~bci_attn.training.DecodingModule` training ``model`` as configured
+    (``sfreq``, the trials' sampling rate, is needed by augmentations)."""
     from .training import DecodingModule
 
     return DecodingModule(
@@ -352,6 +408,26 @@ def make_module(config: RunConfig, model, n_classes: int):
         max_epochs=config.max_epochs,
         channels_last=config.channels_last,
         compile=config.compile,
+        augment=config.augment,
+        augment_probability=config.augment_probability,
+        augment_options=config.augment_options,
+        sfreq=sfreq,
+        label_smoothing=config.label_smoothing,
+    )
+
+
+def swa_callback(config: RunConfig):
+    """Lightning's stochastic weight averaging from ``swa_start`` of the epochs on, or None.
+
+    The averaged model's BatchNorm statistics are then re-estimated by Lightning on the
+    training batches only (one more pass over the training data, no gradient step).
+    """
+    from lightning.pytorch.callbacks import StochasticWeightAveraging
+
+    if config.swa_start is None:
+        return None
+    return StochasticWeightAveraging(
+        swa_lrs=config.swa_lr or config.lr, swa_epoch_start=config.swa_start
     )
 
 
@@ -444,12 +520,14 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
         batch_size=config.batch_size,
         seed=seed,
     )
-    module = make_module(config, make_model(config, data), len(data.classes))
+    module = make_module(config, make_model(config, data), len(data.classes), data.sfreq)
     has_valid = len(fold.valid) > 0
-    callbacks = []
+    callbacks = [swa] if (swa := swa_callback(config)) else []
     checkpoint_dir = folder.path / "checkpoints" / f"{fold.name}-seed{seed}"
+    checkpoint = None
     if config.select == "best" and has_valid:
-        callbacks.append(ModelCheckpoint(dirpath=checkpoint_dir, monitor="val_loss", save_top_k=1))
+        checkpoint = ModelCheckpoint(dirpath=checkpoint_dir, monitor="val_loss", save_top_k=1)
+        callbacks.append(checkpoint)
     if config.patience and has_valid:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=config.patience))
     log_dir = folder.path / "logs" / fold.name / f"seed{seed}"
@@ -458,14 +536,14 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
         config,
         logger=make_loggers(config, folder, fold.name, seed),
         callbacks=callbacks,
-        checkpointing=bool(callbacks and config.select == "best"),
+        checkpointing=checkpoint is not None,
     )
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*is an iterable.*")
         trainer.fit(module, datamodule=datamodule)
-        if config.select == "best" and has_valid:
-            best = torch.load(callbacks[0].best_model_path, weights_only=True)["state_dict"]
+        if checkpoint is not None:
+            best = torch.load(checkpoint.best_model_path, weights_only=True)["state_dict"]
             module.load_state_dict(best)
             shutil.rmtree(checkpoint_dir, ignore_errors=True)
         logits = torch.cat(trainer.predict(module, datamodule=datamodule))
@@ -570,6 +648,8 @@ def score_subjects(
             "n_test": len(labels),
             "labels": labels.tolist(),
             "predictions": logits.argmax(1).tolist(),
+            # for the ensemble of the seeds' models (results.ensemble_rows)
+            "probabilities": logits.float().softmax(1).round(decimals=5).tolist(),
         }
 
     rows = []
@@ -740,9 +820,14 @@ def run_experiment(config: RunConfig, echo=print) -> dict:
         for line in fold_lines(fold, seed, result, status[fold.name, seed]):
             echo(line)
         results.append(result)
-    table, curve = folder.write_tables(results)
+    table, curve = folder.write_tables(results, ensemble=config.ensemble)
     echo(format_table(table) if curve is None else format_calibration_table(curve))
-    return {"folder": str(folder.path), "table": table, "calibration": curve}
+    summary = {"folder": str(folder.path), "table": table, "calibration": curve}
+    if config.ensemble:
+        summary["ensemble"] = per_subject(result_rows(ensemble_results(results)))
+        echo(f"ensemble of the {len(config.seeds)} seeds' models (mean probability):")
+        echo(format_table(summary["ensemble"]))
+    return summary
 
 
 def fold_lines(fold: Fold, seed: int, result: dict, status: str) -> list[str]:

@@ -147,8 +147,11 @@ class RunFolder:
         """``(fold, seed)`` of every saved model."""
         return [split_fold_file(p) for p in sorted(self.path.glob("folds/*.pt"))]
 
-    def write_tables(self, results: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        """Write ``results.csv`` and the summaries.
+    def write_tables(
+        self, results: list[dict], ensemble: bool = False
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Write ``results.csv`` and the summaries (and ``ensemble.csv`` with ``ensemble``:
+        the zero-shot scores of the seeds' models averaged, :func:`ensemble_results`).
 
         Returns
         -------
@@ -172,8 +175,18 @@ class RunFolder:
                 str(n): _mean_std(curve.xs(n, axis=1, level="n_calibration"))
                 for n in curve["accuracy"].columns
             }
-        write_atomic(self.path / "summary.json", json.dumps(summary, indent=2))
         text = format_table(table) if curve is None else format_calibration_table(curve)
+        if ensemble:
+            members = result_rows(ensemble_results(results))
+            write_atomic(self.path / "ensemble.csv", members.to_csv(index=False))
+            combined = per_subject(members)
+            summary["ensemble"] = {
+                **_mean_std(combined),
+                "per_subject": combined.reset_index().to_dict(orient="records"),
+            }
+            text += "\n\nEnsemble of the seeds' models (mean probability):\n\n"
+            text += format_table(combined)
+        write_atomic(self.path / "summary.json", json.dumps(summary, indent=2))
         write_atomic(self.path / "summary.md", text + "\n")
         return table, curve
 
@@ -187,6 +200,49 @@ def with_rows(result: dict) -> dict:
     row = {"subject": result["subject"], "n_calibration": 0, "n_calibration_trials": 0}
     row |= {k: result[k] for k in row_keys} | {"n_test": result["n_test"]}
     return {k: v for k, v in result.items() if k not in row_keys} | {"rows": [row]}
+
+
+def ensemble_results(results: list[dict]) -> list[dict]:
+    """One result per fold for the ensemble of its seeds' models.
+
+    Each test subject's zero-shot class probabilities are averaged over the fold's seeds
+    and scored again; nothing but the models' own outputs enters the average. The result
+    has ``seed`` set to the list of seeds it combines.
+
+    Raises
+    ------
+    ValueError
+        A fold result stored without probabilities (written before ensembles existed).
+    """
+    import torch
+
+    from .training import scores
+
+    by_fold: dict[str, list[dict]] = {}
+    for result in results:
+        by_fold.setdefault(result["fold"], []).append(result)
+    combined = []
+    for fold, members in by_fold.items():
+        rows = [[r for r in m["rows"] if r["n_calibration"] == 0] for m in members]
+        if any("probabilities" not in r for rs in rows for r in rs):
+            raise ValueError(
+                f"fold {fold}: a stored result has no class probabilities (it predates "
+                "ensembles); run the ensemble into a new --out"
+            )
+        ensemble_rows = []
+        for same_subject in zip(*rows, strict=True):
+            first = same_subject[0]
+            mean = torch.tensor([r["probabilities"] for r in same_subject]).mean(0)
+            labels = torch.tensor(first["labels"])
+            ensemble_rows.append(
+                first
+                | scores(mean, labels, mean.shape[1])
+                | {"predictions": mean.argmax(1).tolist(), "probabilities": mean.tolist()}
+            )
+        seeds = sorted(m["seed"] for m in members)
+        shared = {k: v for k, v in members[0].items() if k != "rows"}
+        combined.append(shared | {"seed": seeds, "rows": ensemble_rows})
+    return combined
 
 
 def result_rows(results: list[dict], lists: bool = False) -> pd.DataFrame:

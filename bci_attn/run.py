@@ -45,6 +45,25 @@ def parse_option(text: str) -> tuple[str, object]:
     return key.strip(), yaml.safe_load(value)
 
 
+def nested_option(text: str) -> tuple[str, object]:
+    """``"frequency_shift.max_shift=3"`` -> ``("frequency_shift.max_shift", 3)``."""
+    key, value = parse_option(text)
+    if not all(part.strip() for part in key.partition(".")):
+        raise argparse.ArgumentTypeError(
+            f"invalid option '{text}': use augmentation.key=value, e.g. time_shift.max_shift=0.2"
+        )
+    return key, value
+
+
+def nest(pairs: list[tuple[str, object]]) -> dict[str, dict]:
+    """``[("a.k", 1), ("a.j", 2)]`` -> ``{"a": {"k": 1, "j": 2}}``."""
+    nested: dict[str, dict] = {}
+    for key, value in pairs:
+        name, _, option = key.partition(".")
+        nested.setdefault(name.strip(), {})[option.strip()] = value
+    return nested
+
+
 def comma_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
@@ -286,6 +305,51 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="early stopping on validation loss after N epochs without gain",
     )
+    recipe = p.add_argument_group("training recipe")
+    recipe.add_argument(
+        "--augment",
+        type=comma_list,
+        default=d.augment,
+        metavar="NAME[,NAME]",
+        help="braindecode augmentations applied to training batches, in order (see "
+        "--list-augmentations); none by default",
+    )
+    recipe.add_argument(
+        "--augment-probability",
+        type=float,
+        default=d.augment_probability,
+        help="probability of applying each augmentation to a trial",
+    )
+    recipe.add_argument(
+        "--augment-opt",
+        type=nested_option,
+        action="append",
+        default=[],
+        metavar="NAME.KEY=VALUE",
+        help="augmentation option, e.g. time_shift.max_shift=0.2 (repeatable)",
+    )
+    recipe.add_argument(
+        "--label-smoothing",
+        type=float,
+        default=d.label_smoothing,
+        help="label smoothing of the training loss",
+    )
+    recipe.add_argument(
+        "--swa-start",
+        type=float,
+        default=None,
+        metavar="FRACTION",
+        help="stochastic weight averaging (Lightning's callback) from this fraction of the "
+        "epochs on; BatchNorm re-estimated on the training data",
+    )
+    recipe.add_argument(
+        "--swa-lr", type=float, default=None, help="learning rate during SWA (default: --lr)"
+    )
+    recipe.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="also score the ensemble of the seeds' models (mean of their probabilities)",
+    )
     training.add_argument(
         "--accelerator",
         default=d.accelerator,
@@ -333,6 +397,11 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument(
         "--list-attention", action="store_true", help="print the attention modules and exit"
     )
+    output.add_argument(
+        "--list-augmentations",
+        action="store_true",
+        help="print the augmentations and their options, and exit",
+    )
     return p
 
 
@@ -369,6 +438,13 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         warmup_epochs=args.warmup_epochs,
         select=args.select,
         patience=args.patience,
+        augment=args.augment,
+        augment_probability=args.augment_probability,
+        augment_options=nest(args.augment_opt),
+        label_smoothing=args.label_smoothing,
+        swa_start=args.swa_start,
+        swa_lr=args.swa_lr,
+        ensemble=args.ensemble,
         seeds=list(dict.fromkeys(args.seed)),
         calibration_trials=sorted(set(args.calibration_trials)),
         calibration_steps=args.calibration_steps,
@@ -395,6 +471,7 @@ DESTINATIONS = {
     "attention_at": "attn_at",
     "attention_options": "attn_opt",
     "backbone_options": "backbone_opt",
+    "augment_options": "augment_opt",
     "seeds": "seed",
 }
 
@@ -405,6 +482,8 @@ def file_defaults(path: str) -> dict:
     for key, value in config_file.config_options(config_file.read_yaml(path), path).items():
         if key in ("attention_options", "backbone_options"):
             value = list(value.items())
+        if key == "augment_options":
+            value = [(f"{name}.{k}", v) for name, opts in value.items() for k, v in opts.items()]
         defaults[DESTINATIONS.get(key, key)] = value
     return defaults
 
@@ -446,12 +525,20 @@ def list_attention() -> None:
         print(f"{name:12s} {spec.summary}" + (f"  [options: {options}]" if options else ""))
 
 
+def list_augmentations() -> None:
+    from .augmentation import AUGMENTATIONS
+
+    for name, spec in AUGMENTATIONS.items():
+        options = ", ".join(f"{k}={v!r}" for k, v in spec.options.items())
+        print(f"{name:17s} {spec.summary}" + (f"  [options: {options}]" if options else ""))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parse(parser, argv)
     quiet_libraries()
-    if args.list_attention:
-        list_attention()
+    if args.list_attention or args.list_augmentations:
+        (list_attention if args.list_attention else list_augmentations)()
         return 0
     config = config_from_args(args)
     if args.print_config:
@@ -479,6 +566,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"; N={n}: {100 * curve['accuracy'][n].mean():.1f} ± "
                 f"{100 * curve['accuracy'][n].std(ddof=0):.1f} %"
                 for n in sizes
+            )
+            + (
+                f"; ensemble {100 * summary['ensemble']['accuracy'].mean():.1f} ± "
+                f"{100 * summary['ensemble']['accuracy'].std(ddof=0):.1f} %"
+                if "ensemble" in summary
+                else ""
             )
             + f" ({summary['folder']})"
         )

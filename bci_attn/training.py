@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Iterator
+from functools import partial
 
 import lightning as L
 import numpy as np
@@ -13,6 +14,7 @@ from torch import nn
 from torchmetrics.functional.classification import multiclass_accuracy, multiclass_cohen_kappa
 
 from .attention import AttentionModule
+from .augmentation import make_augmentation
 
 
 class TrialBatches:
@@ -124,6 +126,28 @@ def warmup_cosine(epoch: int, warmup_epochs: int, max_epochs: int) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+def mixed_cross_entropy(
+    logits: torch.Tensor, target, label_smoothing: float = 0.0
+) -> torch.Tensor:
+    """Cross-entropy with label smoothing, for plain targets and mixup's ``(y_a, y_b, lam)``.
+
+    Written here because braindecode's ``mixup_criterion`` takes log-probabilities and has
+    no label smoothing; for a plain target this is ``F.cross_entropy``.
+
+    Parameters
+    ----------
+    logits : torch.Tensor, shape (batch, n_classes)
+    target : torch.Tensor of shape (batch,), or tuple of three such tensors
+        Labels, or the two label sets mixup mixed and each trial's weight of the first.
+    label_smoothing : float
+    """
+    loss = partial(nn.functional.cross_entropy, logits, label_smoothing=label_smoothing)
+    if not isinstance(target, tuple | list):
+        return loss(target)
+    y_a, y_b, lam = target
+    return (lam * loss(y_a, reduction="none") + (1 - lam) * loss(y_b, reduction="none")).mean()
+
+
 class DecodingModule(L.LightningModule):
     """Cross-entropy training of a trial classifier, with accuracy and Cohen's kappa.
 
@@ -149,6 +173,17 @@ class DecodingModule(L.LightningModule):
         ``benchmarks/README.md``).
     compile : bool
         Run the model through :func:`torch.compile`.
+    augment : list of str
+        Augmentations applied to each training batch on its device
+        (:mod:`bci_attn.augmentation`); never at validation, test or prediction.
+    augment_probability : float
+        Probability of applying each augmentation to a trial.
+    augment_options : dict of str to dict
+        Per augmentation, options overriding its defaults.
+    sfreq : float | None
+        Sampling rate of the trials (Hz); needed by augmentations.
+    label_smoothing : float
+        Label smoothing of the training loss (validation and test losses are plain).
 
     Notes
     -----
@@ -168,6 +203,11 @@ class DecodingModule(L.LightningModule):
         max_epochs: int | None = 100,
         channels_last: bool = False,
         compile: bool = False,
+        augment: list[str] | None = None,
+        augment_probability: float = 0.5,
+        augment_options: dict | None = None,
+        sfreq: float | None = None,
+        label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
         self.save_hyperparameters(ignore=["model"])
@@ -176,6 +216,11 @@ class DecodingModule(L.LightningModule):
         if compile:
             model.compile()  # in place: the state dict keeps its keys
         self.model = model
+        if augment and sfreq is None:
+            raise ValueError("augmentation needs the trials' sampling rate: pass sfreq")
+        self.augment = make_augmentation(
+            augment or [], sfreq or 0.0, augment_probability, augment_options
+        )
         self.loss = nn.CrossEntropyLoss()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -196,8 +241,12 @@ class DecodingModule(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         X, y = batch
+        target = y
+        if self.augment is not None:
+            X, target = self.augment(X, y)  # mixup keeps y as the first of its label sets
         logits = self(X)
-        loss = self.loss(logits, y) + self.attention_penalty()
+        loss = mixed_cross_entropy(logits, target, self.hparams.label_smoothing)
+        loss = loss + self.attention_penalty()
         self._log("train", loss, logits, y)
         return loss
 

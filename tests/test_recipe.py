@@ -1,0 +1,210 @@
+"""The cross-subject recipe: augmentation, label smoothing, SWA and the seeds' ensemble."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from bci_attn import experiment
+from bci_attn.augmentation import available, make_augmentation, time_shift
+from bci_attn.experiment import RunConfig, prepare, run_experiment, train_fold
+from bci_attn.models import build_model
+from bci_attn.results import RunFolder, ensemble_results
+from bci_attn.run import main
+from bci_attn.training import DecodingModule, mixed_cross_entropy
+
+TINY = dict(dataset="synthetic", subjects=[1, 2, 3], n_classes=2, tmax=1.0, max_epochs=2)
+
+
+@pytest.mark.parametrize("name", available())
+def test_every_augmentation_keeps_shapes_and_labels(name):
+    torch.manual_seed(0)
+    X, y = torch.randn(8, 4, 250), torch.tensor([0, 1] * 4)
+    augment = make_augmentation([name], sfreq=250.0, probability=1.0, random_state=0)
+    out, target = augment(X, y)
+    assert out.shape == X.shape and out.dtype == X.dtype
+    if name == "mixup":
+        y_a, y_b, lam = target  # the trial's own labels come first, mixed with others'
+        assert torch.equal(y_a, y) and sorted(y_b.tolist()) == sorted(y.tolist())
+        assert ((lam >= 0) & (lam <= 1)).all()
+    else:
+        assert torch.equal(target, y)
+    assert not torch.equal(out, X)
+
+
+def test_time_shift_delays_and_advances_with_zeros():
+    X = torch.arange(1.0, 6.0).repeat(2, 1, 1)  # (2 trials, 1 electrode, 5 samples)
+    out, _ = time_shift(X, torch.zeros(2), torch.tensor([2, -1]))
+    assert out[0, 0].tolist() == [0, 0, 1, 2, 3]
+    assert out[1, 0].tolist() == [2, 3, 4, 5, 0]
+
+
+def test_augmentation_options_are_in_seconds_and_hz():
+    shift = make_augmentation(
+        ["time_shift"], sfreq=200.0, options={"time_shift": {"max_shift": 0.05}}
+    )
+    mask = make_augmentation(["smooth_time_mask"], sfreq=100.0)
+    assert shift.transforms[0].max_shift == 10
+    assert mask.transforms[0].mask_len_samples == 20  # the default 0.2 s at 100 Hz
+
+
+@pytest.mark.parametrize(
+    "names, options, probability, message",
+    [
+        (["time_warp"], {}, 0.5, "unknown augmentation 'time_warp'; available: time_shift"),
+        (["sign_flip", "sign_flip"], {}, 0.5, "lists an augmentation twice"),
+        (["sign_flip"], {}, 1.5, "--augment-probability must be in [0, 1]"),
+        (["sign_flip"], {"time_shift": {"max_shift": 1}}, 0.5, "which is not in --augment"),
+        (["time_shift"], {"time_shift": {"width": 1}}, 0.5, "takes: max_shift"),
+        (["channels_dropout"], {"channels_dropout": {"p_drop": 2}}, 0.5, "at most 1"),
+        (["gaussian_noise"], {"gaussian_noise": {"std": -1}}, 0.5, "a positive number"),
+    ],
+)
+def test_bad_augmentation_settings_are_named(names, options, probability, message):
+    config = RunConfig(augment=names, augment_options=options, augment_probability=probability)
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        config.validate()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--augment", "mixup,sign_flip"], "mixup mixes the labels, so it must come last"),
+        (["--augment-opt", "max_shift=1"], "use augmentation.key=value"),
+        (["--label-smoothing", "1"], "--label-smoothing must be in [0, 1)"),
+        (["--swa-start", "0.5", "--select", "best"], "it takes --select last"),
+        (["--swa-start", "1.5"], "fraction of --max-epochs in (0, 1)"),
+        (["--swa-lr", "0.01"], "--swa-lr goes with --swa-start"),
+        (["--ensemble"], "give at least two --seed values"),
+        (["--augment", "sign_flip", "--parallel-folds", "2"], "--parallel-folds trains plainly"),
+    ],
+)
+def test_cli_rejects_bad_recipes_with_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset", "synthetic", *argv])
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_augmentation_and_label_smoothing_act_in_training_only():
+    torch.manual_seed(0)
+    model = build_model("eegnet", n_chans=4, n_times=128, n_outputs=2, sfreq=128)
+    module = DecodingModule(
+        model,
+        2,
+        augment=["gaussian_noise"],
+        augment_probability=1.0,
+        sfreq=128.0,
+        label_smoothing=0.2,
+    )
+    logged = {}
+    module.log_dict = lambda metrics, **kwargs: logged.update(metrics)
+    module.eval()  # no dropout: the model is a fixed function of its input
+    X, y = torch.randn(6, 4, 128), torch.tensor([0, 1] * 3)
+    seen = []
+    model.register_forward_pre_hook(lambda m, args: seen.append(args[0].clone()))
+    loss = module.training_step((X, y), 0)
+    assert not torch.equal(seen[-1], X)  # the training batch was augmented
+    smoothed = torch.nn.functional.cross_entropy(model(seen[-1]), y, label_smoothing=0.2)
+    torch.testing.assert_close(loss, smoothed)
+    module.validation_step((X, y), 0)
+    assert torch.equal(seen[-1], X)
+    torch.testing.assert_close(
+        logged["val_loss"], torch.nn.functional.cross_entropy(model(X), y)
+    )  # plain loss, no smoothing
+    assert torch.equal(module.predict_step((X, y), 0), model(X))
+
+
+def test_mixed_cross_entropy_weighs_the_two_label_sets():
+    logits, y_a, y_b = (
+        torch.randn(5, 3),
+        torch.tensor([0, 1, 2, 0, 1]),
+        torch.tensor([2, 2, 1, 1, 0]),
+    )
+    ce = torch.nn.functional.cross_entropy
+    torch.testing.assert_close(mixed_cross_entropy(logits, y_a), ce(logits, y_a))
+    lam = torch.tensor([1.0, 0.0, 0.5, 0.25, 1.0])
+    expected = (
+        lam * ce(logits, y_a, reduction="none") + (1 - lam) * ce(logits, y_b, reduction="none")
+    ).mean()
+    torch.testing.assert_close(mixed_cross_entropy(logits, (y_a, y_b, lam)), expected)
+
+
+def test_swa_batchnorm_statistics_come_from_training_trials_only(tmp_path, monkeypatch):
+    config = RunConfig(**TINY, swa_start=0.5, seeds=[0], out=str(tmp_path))
+    data, folds = prepare(config)
+    fold = folds[0]
+    # Make the held-out trials unmistakable: any statistic taken on them would be huge.
+    data.X[fold.test] += 1e3
+    data.X[fold.valid] -= 1e3
+    seen_in_training = []
+    build = experiment.make_model
+
+    def spied(config, data):
+        model = build(config, data)
+        model.register_forward_pre_hook(
+            lambda m, args: (
+                seen_in_training.append(float(args[0].abs().mean())) if m.training else None
+            )
+        )
+        return model
+
+    monkeypatch.setattr(experiment, "make_model", spied)
+    result = train_fold(config, data, fold, 0, RunFolder(tmp_path))
+    # Two training epochs, then Lightning's extra pass that re-estimates BatchNorm for the
+    # averaged weights: every pass in training mode saw z-scored training trials only.
+    assert result["epochs"] == 3
+    assert seen_in_training and max(seen_in_training) < 10
+
+
+def test_ensemble_averages_the_seeds_probabilities():
+    def result(seed, probabilities):
+        row = {"subject": 1, "n_calibration": 0, "labels": [0, 1, 1]}
+        row |= {"probabilities": probabilities, "accuracy": 0.0, "kappa": 0.0}
+        return {"fold": "subject1", "subject": 1, "seed": seed, "rows": [row]}
+
+    members = [
+        result(0, [[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]]),  # 2 of 3 right
+        result(1, [[0.4, 0.6], [0.1, 0.9], [0.45, 0.55]]),  # 2 of 3 right
+    ]
+    (combined,) = ensemble_results(members)
+    row = combined["rows"][0]
+    assert combined["seed"] == [0, 1]
+    assert row["predictions"] == [0, 1, 1] and row["accuracy"] == 1.0
+    np.testing.assert_allclose(row["probabilities"][0], [0.65, 0.35])
+    del members[1]["rows"][0]["probabilities"]
+    with pytest.raises(ValueError, match="no class probabilities"):
+        ensemble_results(members)
+
+
+def test_ensemble_run_reports_the_combined_models(tmp_path):
+    config = RunConfig(**TINY, augment=["sign_flip", "mixup"], seeds=[0, 1], ensemble=True)
+    summary = run_experiment(replace(config, out=str(tmp_path), quiet=True), echo=lambda *a: None)
+    stored = json.loads((tmp_path / "summary.json").read_text())
+    assert len(summary["ensemble"]) == 3
+    assert stored["ensemble"]["accuracy_mean"] == pytest.approx(
+        summary["ensemble"]["accuracy"].mean()
+    )
+    assert (tmp_path / "ensemble.csv").is_file()
+    assert "Ensemble of the seeds' models" in (tmp_path / "summary.md").read_text()
+
+
+def test_recipe_options_read_from_a_config_file(tmp_path, capsys):
+    path = tmp_path / "recipe.yaml"
+    path.write_text(
+        "model:\n  augment: [time_shift, mixup]\n"
+        "  augment_options: {time_shift: {max_shift: 0.2}}\n  label_smoothing: 0.1\nrun:\n  swa_start: 0.75\n  seeds: [0, 1]\n  ensemble: true\n"
+    )
+    assert main(["--config", str(path), "--print_config"]) == 0
+    printed = capsys.readouterr().out
+    for text in ("- time_shift", "max_shift: 0.2", "label_smoothing: 0.1", "swa_start: 0.75"):
+        assert text in printed
+    assert (
+        main(
+            ["--config", str(path), "--augment-opt", "time_shift.max_shift=0.3", "--print_config"]
+        )
+        == 0
+    )
+    assert "max_shift: 0.3" in capsys.readouterr().out
