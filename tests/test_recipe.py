@@ -195,7 +195,8 @@ def test_recipe_options_read_from_a_config_file(tmp_path, capsys):
     path = tmp_path / "recipe.yaml"
     path.write_text(
         "model:\n  augment: [time_shift, mixup]\n"
-        "  augment_options: {time_shift: {max_shift: 0.2}}\n  label_smoothing: 0.1\nrun:\n  swa_start: 0.75\n  seeds: [0, 1]\n  ensemble: true\n"
+        "  augment_options: {time_shift: {max_shift: 0.2}}\n  label_smoothing: 0.1\n"
+        "run:\n  swa_start: 0.75\n  seeds: [0, 1]\n  ensemble: true\n"
     )
     assert main(["--config", str(path), "--print_config"]) == 0
     printed = capsys.readouterr().out
