@@ -24,6 +24,8 @@ CONFIG_KEYS = ("dataset", "backbone", "protocol", "attention")
 #: What a configuration is compared within (its baseline shares these).
 GROUP_KEYS = ("dataset", "backbone", "protocol")
 BASELINE = "none"
+#: The ``seed`` of rows scoring the ensemble of a configuration's seeds' models.
+ENSEMBLE = "ensemble"
 TESTS = ("auto", "permutation", "wilcoxon")
 CORRECTIONS = ("holm", "fdr_bh", "bonferroni", "none")
 
@@ -139,6 +141,15 @@ def stars(p: float) -> str:
     return next((s for limit, s in ((0.001, "***"), (0.01, "**"), (0.05, "*")) if p < limit), "ns")
 
 
+def _pairs(ours: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``ours`` joined with the baseline's on the same fold, seed and subject; an
+    ensemble (one score per fold) is joined with the baseline's mean over its seeds."""
+    if (ours["seed"] == ENSEMBLE).all():
+        base = base.groupby(["fold", "subject"], as_index=False)["accuracy"].mean()
+        return ours.merge(base, on=["fold", "subject"], suffixes=("", "_base"))
+    return ours.merge(base, on=["fold", "seed", "subject"], suffixes=("", "_base"))
+
+
 def compare_with_baseline(
     rows: pd.DataFrame,
     baseline: str = BASELINE,
@@ -148,7 +159,9 @@ def compare_with_baseline(
 ) -> pd.DataFrame:
     """Every configuration against the baseline of its dataset, backbone and protocol.
 
-    Only the (fold, seed) pairs both have finished are compared.
+    Only the (fold, seed) pairs both have finished are compared; a configuration scored as
+    the ensemble of its seeds' models (``seed`` = :data:`ENSEMBLE`) is compared with the
+    baseline's mean over seeds, fold by fold.
 
     Returns
     -------
@@ -169,7 +182,7 @@ def compare_with_baseline(
             where = dict(zip(GROUP_KEYS, group, strict=True))
             if base.empty:
                 raise ValueError(f"no '{baseline}' baseline for {where} attention={label}")
-            pairs = ours.merge(base, on=["fold", "seed", "subject"], suffixes=("", "_base"))
+            pairs = _pairs(ours, base)
             subjects = pairs.groupby("subject")[["accuracy", "accuracy_base"]].mean()
             p, used = paired_test(
                 (subjects["accuracy"] - subjects["accuracy_base"]).to_numpy(), test, perm_cutoff

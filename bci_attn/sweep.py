@@ -15,6 +15,10 @@ A sweep file::
       protocol: [cross-session, loso]
       attention: [none, se, {name: se-r8, attention: se, attention_options: {reduction: 8}}]
       seeds: [0, 1, 2]
+    # An attention entry may also change the recipe with config sections, e.g.
+    #   {name: aligned, attention: none, data: {align: euclidean}}: an ablation against
+    # the plain baseline. An entry with ``run: {ensemble: true}`` is scored as the
+    # ensemble of its seeds' models, paired with the baseline's mean over those seeds.
     exclude:                   # combinations left out on purpose
       - {dataset: PhysionetMI, protocol: cross-session}
     statistics: {test: auto, correction: holm}
@@ -43,11 +47,12 @@ warnings.filterwarnings("ignore", message="Montage name .* is deprecated", categ
 
 from .config import config_options, read_yaml  # noqa: E402
 from .experiment import RunConfig  # noqa: E402
-from .results import RunFolder, result_rows, write_atomic  # noqa: E402
+from .results import RunFolder, ensemble_results, result_rows, write_atomic  # noqa: E402
 from .stats import (  # noqa: E402
     BASELINE,
     CONFIG_KEYS,
     CORRECTIONS,
+    ENSEMBLE,
     TESTS,
     format_summary,
     summary_table,
@@ -56,6 +61,8 @@ from .stats import (  # noqa: E402
 SPEC_KEYS = ("out", "base", "settings", "grid", "exclude", "statistics")
 GRID_KEYS = ("dataset", "backbone", "protocol", "attention", "seeds")
 ATTENTION_KEYS = ("name", "attention", "attention_at", "attention_options")
+#: Config sections an attention entry may carry to change the recipe of its runs.
+ENTRY_SECTIONS = ("model", "data", "trainer", "run")
 
 
 @dataclass(frozen=True)
@@ -91,11 +98,11 @@ def attention_entries(values: list, source: str) -> list[tuple[str, dict]]:
                 f"{source}: grid.attention entry {value!r} must be a name or a mapping with "
                 f"'attention' (and optionally {', '.join(ATTENTION_KEYS)})"
             )
-        unknown = sorted(set(value) - set(ATTENTION_KEYS))
+        unknown = sorted(set(value) - set(ATTENTION_KEYS) - set(ENTRY_SECTIONS))
         if unknown:
             raise ValueError(
                 f"{source}: unknown key 'grid.attention.{unknown[0]}'; "
-                f"an entry takes: {', '.join(ATTENTION_KEYS)}"
+                f"an entry takes: {', '.join(ATTENTION_KEYS + ENTRY_SECTIONS)}"
             )
         options = {k: v for k, v in value.items() if k != "name"}
         entries.append((str(value.get("name", value["attention"])), options))
@@ -166,7 +173,12 @@ def expand(spec: dict, source: str) -> list[Cell]:
             options = config_options(read_yaml(base), base)
         options.update(settings)
         for name, entry in kept:
-            model = config_options({"model": entry}, f"{source} (grid.attention {name})")
+            sections = {k: v for k, v in entry.items() if k in ENTRY_SECTIONS}
+            attention = {k: v for k, v in entry.items() if k not in ENTRY_SECTIONS}
+            model = config_options(
+                {**sections, "model": {**(sections.get("model") or {}), **attention}},
+                f"{source} (grid.attention {name})",
+            )
             folder = out / "runs" / f"{dataset}-{backbone}-{protocol}-{name}"
             config = RunConfig(
                 **{**options, **where, **model, "seeds": list(seeds), "out": str(folder)}
@@ -230,10 +242,14 @@ def tidy_results(cells: list[Cell]) -> pd.DataFrame:
         results = RunFolder(cell.config.out_folder()).results()
         if not results:
             continue
+        results = [r for r in results if r["seed"] in cell.config.seeds]
+        if cell.config.ensemble and results:
+            results = ensemble_results(results)
         rows = result_rows(results)
         if rows.empty:
             continue
-        rows = rows[rows["seed"].isin(cell.config.seeds)]
+        if cell.config.ensemble:
+            rows["seed"] = ENSEMBLE
         for key in reversed(CONFIG_KEYS):
             rows.insert(0, key, getattr(cell, key))
         frames.append(rows)
