@@ -85,7 +85,12 @@ def write_table() -> Path:
         f"multiply-adds at the PhysionetMI input ({shape.describe()}). Accuracy in %, mean ± "
         "std over the test subjects: synthetic = the toolkit's default synthetic set "
         "(4 subjects, 3 classes, chance 33.3 %); PhysioNet = the 10 shared subjects, left vs "
-        "right hand imagery (chance 50 %; aligned CSP+LDA 65.1 %, ANCHORS.md).",
+        "right hand imagery (chance 50 %; aligned CSP+LDA 65.1 %, ANCHORS.md), seed 0 of the "
+        "runs in `experiments/physionet_loso/runs/` (the sweep `experiments/physionet_loso.yaml` "
+        "adds seeds 1 and 2 for seven modules). PhysioNet none, se, eca and cbam were trained "
+        "with `--no-channels-last` (before channels-last became the default), the others with "
+        "channels-last: the same computation up to float rounding, which can move a run's "
+        "accuracy by a trial or two.",
         "",
         "| module | point | params | attn params | MACs | attn MACs | synthetic | PhysioNet |",
         "|---|---|---|---|---|---|---|---|",
