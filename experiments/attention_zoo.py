@@ -89,7 +89,7 @@ def write_table() -> Path:
         "runs in `experiments/physionet_loso/runs/` (the sweep `experiments/physionet_loso.yaml` "
         "adds seeds 1 and 2 for seven modules). PhysioNet none, se, eca and cbam were trained "
         "with `--no-channels-last` (before channels-last became the default), the others with "
-        "channels-last: the same computation, not bit-identical (float rounding differs)."
+        "channels-last: the same computation, not bit-identical (float rounding differs).",
         "",
         "| module | point | params | attn params | MACs | attn MACs | synthetic | PhysioNet |",
         "|---|---|---|---|---|---|---|---|",
