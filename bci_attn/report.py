@@ -15,6 +15,7 @@ import argparse
 import os
 import sys
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -45,31 +46,33 @@ def gather(folder: Path) -> tuple[pd.DataFrame, dict[tuple, Path], dict, bool]:
     ValueError
         ``folder`` is neither a run nor a sweep, or holds no finished fold.
     """
-    if (folder / "sweep.json").is_file():
-        from .sweep import load_cells
+    from .sweep import cell_rows, load_cells
 
+    if (folder / "sweep.json").is_file():
         cells, _ = load_cells(folder)
         runs = {
             tuple(getattr(c, k) for k in CONFIG_KEYS): Path(c.config.out_folder()) for c in cells
         }
-        seeds = {tuple(getattr(c, k) for k in CONFIG_KEYS): c.config.seeds for c in cells}
+        # The rows the sweep's statistics use (an ensemble cell scores its ensemble).
+        read = {
+            tuple(getattr(c, k) for k in CONFIG_KEYS): partial(cell_rows, c.config, lists=True)
+            for c in cells
+        }
         is_sweep = True
     elif (folder / "config.json").is_file():
         config = RunFolder(folder).config()
         key = (config["dataset"], config["backbone"], config["protocol"], config["attention"])
-        runs, seeds, is_sweep = {key: folder}, {key: None}, False
+        runs, is_sweep = {key: folder}, False
+        read = {key: lambda: result_rows(RunFolder(folder).results(), lists=True)}
     else:
         raise ValueError(
             f"{folder} is neither a run folder (config.json) nor a sweep folder (sweep.json)"
         )
     frames, classes = [], {}
     for key, path in runs.items():
-        results = RunFolder(path).results()
-        if not results:
+        rows = read[key]()
+        if rows.empty:
             continue
-        rows = result_rows(results, lists=True)
-        if seeds[key] is not None:
-            rows = rows[rows["seed"].isin(seeds[key])]
         for name, value in reversed(list(zip(CONFIG_KEYS, key, strict=True))):
             rows.insert(0, name, value)
         frames.append(rows)

@@ -235,21 +235,27 @@ def check(cells: list[Cell], source: str) -> None:
         )
 
 
+def cell_rows(config: RunConfig, lists: bool = False) -> pd.DataFrame:
+    """The finished results of a cell's run, of the cell's seeds only: a row per fold, seed
+    and test subject; for an ensemble configuration, a row per fold and test subject
+    scoring the ensemble of the seeds' models, with ``seed`` = :data:`ENSEMBLE`."""
+    results = RunFolder(config.out_folder()).results()
+    results = [r for r in results if r["seed"] in config.seeds]
+    if config.ensemble and results:
+        results = ensemble_results(results)
+    rows = result_rows(results, lists=lists)
+    if config.ensemble and not rows.empty:
+        rows["seed"] = ENSEMBLE
+    return rows
+
+
 def tidy_results(cells: list[Cell]) -> pd.DataFrame:
     """A row per configuration, fold and seed from the cells' run folders."""
     frames = []
     for cell in cells:
-        results = RunFolder(cell.config.out_folder()).results()
-        if not results:
-            continue
-        results = [r for r in results if r["seed"] in cell.config.seeds]
-        if cell.config.ensemble and results:
-            results = ensemble_results(results)
-        rows = result_rows(results)
+        rows = cell_rows(cell.config)
         if rows.empty:
             continue
-        if cell.config.ensemble:
-            rows["seed"] = ENSEMBLE
         for key in reversed(CONFIG_KEYS):
             rows.insert(0, key, getattr(cell, key))
         frames.append(rows)

@@ -4,15 +4,19 @@ import json
 from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+import yaml
 
-from bci_attn import experiment
+from bci_attn import experiment, sweep
 from bci_attn.augmentation import available, make_augmentation, time_shift
 from bci_attn.experiment import RunConfig, prepare, run_experiment, train_fold
 from bci_attn.models import build_model
+from bci_attn.report import write_report
 from bci_attn.results import RunFolder, ensemble_results
 from bci_attn.run import main
+from bci_attn.stats import ENSEMBLE, compare_with_baseline
 from bci_attn.training import DecodingModule, mixed_cross_entropy
 
 TINY = dict(dataset="synthetic", subjects=[1, 2, 3], n_classes=2, tmax=1.0, max_epochs=2)
@@ -209,3 +213,53 @@ def test_recipe_options_read_from_a_config_file(tmp_path, capsys):
         == 0
     )
     assert "max_shift: 0.3" in capsys.readouterr().out
+
+
+def test_ensemble_is_paired_with_the_baseline_mean_over_seeds():
+    rows = []
+    for subject in range(1, 7):
+        for seed, accuracy in ((0, 0.5), (1, 0.7)):
+            rows.append(("none", f"subject{subject}", subject, seed, accuracy))
+        rows.append(("+ensemble", f"subject{subject}", subject, ENSEMBLE, 0.6 + 0.01 * subject))
+    table = pd.DataFrame(rows, columns=["attention", "fold", "subject", "seed", "accuracy"])
+    table = table.assign(dataset="d", backbone="b", protocol="loso", kappa=0.0)
+    (row,) = compare_with_baseline(table).itertuples()
+    assert row.n_pairs == 6  # one pair per fold: the ensemble against the seeds' mean
+    assert row.delta == pytest.approx(np.mean([0.01 * s for s in range(1, 7)]))
+
+
+def test_sweep_entries_change_the_recipe_and_score_ensembles(tmp_path, monkeypatch):
+    spec = {
+        "out": str(tmp_path / "ablation"),
+        "settings": {"data": {"subjects": "1-3", "n_classes": 2, "tmax": 1.0}},
+        "grid": {
+            "dataset": ["synthetic"],
+            "protocol": ["loso"],
+            "attention": [
+                "none",
+                {"name": "+ensemble", "attention": "none", "run": {"ensemble": True}},
+            ],
+            "seeds": [0, 1],
+        },
+        "statistics": {"test": "permutation"},
+    }
+    path = tmp_path / "ablation.yaml"
+    path.write_text(
+        yaml.safe_dump({**spec, "settings": {**spec["settings"], "trainer": {"max_epochs": 1}}})
+    )
+    cells = sweep.expand(sweep.read_spec(str(path)), str(path))
+    assert [c.config.ensemble for c in cells] == [False, True]
+    table = sweep.run_sweep(str(path), echo=lambda *a: None).set_index("attention")
+    assert table.loc["+ensemble", "n_seeds"] == 1 and table.loc["+ensemble", "n_pairs"] == 3
+    stored = json.loads(
+        (tmp_path / "ablation/runs/synthetic-eegnet-loso-+ensemble/summary.json").read_text()
+    )
+    assert table.loc["+ensemble", "accuracy_mean"] == pytest.approx(
+        stored["ensemble"]["accuracy_mean"]
+    )
+    report = write_report(tmp_path / "ablation", echo=lambda *a: None).read_text()
+    assert "+ensemble" in report
+    bad = {**spec, "grid": {**spec["grid"], "attention": [{"attention": "none", "optim": {}}]}}
+    path.write_text(yaml.safe_dump(bad))
+    with pytest.raises(ValueError, match="unknown key 'grid.attention.optim'.*model, data"):
+        sweep.expand(sweep.read_spec(str(path)), str(path))
