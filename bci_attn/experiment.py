@@ -648,7 +648,7 @@ def score_subjects(
             "n_test": len(labels),
             "labels": labels.tolist(),
             "predictions": logits.argmax(1).tolist(),
-            # for the ensemble of the seeds' models (results.ensemble_rows)
+            # for the ensemble of the seeds' models (results.ensemble_results)
             "probabilities": logits.float().softmax(1).round(decimals=5).tolist(),
         }
 
