@@ -411,13 +411,21 @@ def run_selection(path: str, echo=print, check_only: bool = False) -> pd.DataFra
             f"subject {outer.subject}: chose {chosen} (inner {100 * scores[chosen]:.1f} %), "
             f"test accuracy {100 * outer_rows[-1]['accuracy']:.1f} %"
         )
-    inner_table, outer_table = pd.DataFrame(inner_rows), pd.DataFrame(outer_rows)
+        # Tables after every outer fold: a selection cut short shows what it has done.
+        text = write_tables(selection, pd.DataFrame(inner_rows), pd.DataFrame(outer_rows))
+    echo(text)
+    return pd.DataFrame(outer_rows)
+
+
+def write_tables(
+    selection: Selection, inner_table: pd.DataFrame, outer_table: pd.DataFrame
+) -> str:
+    """Write ``inner.csv``, ``outer.csv`` and ``selection.md``; return the latter's text."""
     write_atomic(selection.out / "inner.csv", inner_table.to_csv(index=False))
     write_atomic(selection.out / "outer.csv", outer_table.to_csv(index=False))
     text = format_selection(selection, inner_table, outer_table)
     write_atomic(selection.out / "selection.md", text)
-    echo(text)
-    return outer_table
+    return text
 
 
 def recommended(selection: Selection, outer_table: pd.DataFrame) -> str:
