@@ -109,7 +109,7 @@ class FoldDataModule(TrialsDataModule):
         Seed of the protocol's splits and of the batch order (linked to
         ``seed_everything``).
     dataset, subjects, protocol, classes, n_classes, fmin, fmax, tmin, tmax, resample,
-    align, batch_size, data_dir, cache_dir, download
+    channels, align, batch_size, data_dir, cache_dir, download
         As in :class:`~bci_attn.experiment.RunConfig`; ``subjects`` may be a string
         such as ``"1-3,7"``.
     """
@@ -127,6 +127,7 @@ class FoldDataModule(TrialsDataModule):
         tmin: float = D.tmin,
         tmax: float | None = None,
         resample: float | None = D.resample,
+        channels: list[str] | None = None,
         align: str = D.align,
         batch_size: int = D.batch_size,
         seed: int = 0,
@@ -148,6 +149,7 @@ class FoldDataModule(TrialsDataModule):
             tmin=tmin,
             tmax=tmax,
             resample=resample,
+            channels=channels,
             align=align,
             batch_size=batch_size,
             seeds=[seed],
@@ -205,6 +207,7 @@ class AttentionCLI(LightningCLI):
         parser.add_argument("--run.swa_start", type=float | None, default=None)
         parser.add_argument("--run.swa_lr", type=float | None, default=None)
         parser.add_argument("--run.ensemble", type=bool, default=False)
+        parser.add_argument("--run.recipe", type=str, default="auto")
         parser.add_argument("--run.out", type=str | None, default=None)
         parser.add_argument("--run.quiet", type=bool, default=False)
 

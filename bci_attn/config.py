@@ -8,9 +8,13 @@ seed of its protocol. Its sections::
     model:    backbone, attention, attention_at, attention_options, backbone_options,
               lr, weight_decay, schedule, warmup_epochs
     data:     dataset, subjects, protocol, fold, classes, n_classes, fmin, fmax, tmin, tmax,
-              resample, align, batch_size, data_dir, cache_dir, download
+              resample, channels, align, batch_size, data_dir, cache_dir, download
     trainer:  max_epochs, accelerator, devices, precision, logger
-    run:      seeds, select, patience, out, quiet    (the whole-protocol run only)
+    run:      seeds, select, patience, swa_start, swa_lr, ensemble, recipe, out, quiet, ...
+              (the whole-protocol run only)
+
+``run.recipe`` (default ``auto``) names the recipe (:mod:`bci_attn.recipes`) whose values
+the other keys are applied on top of.
 
 ``data.fold`` selects the fold LightningCLI trains; the whole-protocol run ignores it. Keys
 are the :class:`RunConfig` fields of the same name.
@@ -27,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from .experiment import RunConfig
+from .recipes import RECIPE_NAMES, with_recipe
 
 SECTIONS: dict[str, tuple[str, ...]] = {
     "model": (
@@ -56,6 +61,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "tmin",
         "tmax",
         "resample",
+        "channels",
         "align",
         "batch_size",
         "data_dir",
@@ -70,6 +76,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "swa_start",
         "swa_lr",
         "ensemble",
+        "recipe",
         "out",
         "quiet",
         # transfer protocols and calibration (whole-protocol runs only)
@@ -251,6 +258,10 @@ def config_options(document: dict, source: str, *, lightning: bool = False) -> d
                     f"{source}: {name} must be {_type_name(hints[key])}, got {value!r} "
                     f"({type(value).__name__})"
                 )
+            if key == "recipe" and value not in RECIPE_NAMES:
+                raise ValueError(
+                    f"{source}: {name} must be one of {', '.join(RECIPE_NAMES)}, got {value!r}"
+                )
             if key not in FOLD_ONLY:
                 options[key] = value
     if "seeds" in options and options["seeds"] is not None:
@@ -259,10 +270,17 @@ def config_options(document: dict, source: str, *, lightning: bool = False) -> d
 
 
 def load_config(path: str | os.PathLike, **overrides) -> RunConfig:
-    """The :class:`RunConfig` a configuration file describes, with ``overrides`` on top."""
+    """The :class:`RunConfig` a configuration file describes, with ``overrides`` on top,
+    starting from the recipe it names (``run.recipe``, default ``auto``)."""
     options = config_options(read_yaml(path), str(path))
     options.update(overrides)
-    return RunConfig(**options)
+    return recipe_config(options)
+
+
+def recipe_config(options: dict) -> RunConfig:
+    """``options`` (RunConfig keyword arguments) on top of the recipe they name
+    (:func:`bci_attn.recipes.with_recipe`)."""
+    return RunConfig(**with_recipe(options, RunConfig.protocol))
 
 
 def sectioned(config: RunConfig, fold: int | str | None = None) -> dict:

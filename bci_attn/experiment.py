@@ -33,6 +33,7 @@ from .data.datasets import dataset_name
 from .data.transfer import MIN_SHARED_CHANNELS
 from .models import build_model, get_backbone, resolve_points
 from .protocols import TRANSFER_PROTOCOLS, Fold, calibration_set, make_protocol
+from .recipes import RECIPES
 from .results import (
     RunFolder,
     ensemble_results,
@@ -46,7 +47,11 @@ from .training import FINETUNE_PARTS
 
 @dataclass
 class RunConfig:
-    """Everything that defines a run; stored as ``config.json`` in the run's folder."""
+    """Everything that defines a run; stored as ``config.json`` in the run's folder.
+
+    The defaults are the plain recipe; ``recipe`` records the name of the recipe
+    (:mod:`bci_attn.recipes`) the interfaces started from before the options given.
+    """
 
     dataset: str = "synthetic"
     subjects: list[int] | None = None
@@ -68,6 +73,7 @@ class RunConfig:
     tmin: float = 0.0
     tmax: float | None = None
     resample: float | None = 128.0
+    channels: list[str] | None = None
     align: str = "none"
     max_epochs: int = 30
     batch_size: int = 64
@@ -101,6 +107,7 @@ class RunConfig:
     parallel_folds: int = 1
     logger: str = "csv"
     quiet: bool = False
+    recipe: str = "plain"
 
     def validate(self) -> None:
         """Check everything that can be checked before loading data (ValueError if not)."""
@@ -118,6 +125,10 @@ class RunConfig:
                 f"--schedule must be constant or cosine, got {self.schedule}",
             ),
             (self.select in ("last", "best"), f"--select must be last or best, got {self.select}"),
+            (
+                self.recipe in RECIPES,
+                f"recipe must be one of {', '.join(RECIPES)} once resolved, got {self.recipe}",
+            ),
             (
                 self.patience is None or self.patience >= 1,
                 f"--patience must be at least 1, got {self.patience}",
@@ -198,7 +209,13 @@ class RunConfig:
             (
                 self.parallel_folds == 1 or plain,
                 "--parallel-folds trains plainly: it takes no --augment, --label-smoothing "
-                "or --swa-start",
+                "or --swa-start"
+                + (
+                    ""
+                    if self.recipe == "plain"
+                    else f" (the {self.recipe} recipe sets "
+                    "some of them: add --recipe plain, or set them off)"
+                ),
             ),
             (
                 not self.ensemble or len(self.seeds) >= 2,
@@ -327,7 +344,13 @@ def _same_dataset(first: str | None, second: str | None) -> bool | None:
 
 
 def load_data(config: RunConfig) -> EEGData:
-    """The trials the run needs: one dataset, or two pooled for cross-dataset transfer."""
+    """The trials the run needs: one dataset, or two pooled for cross-dataset transfer,
+    on ``config.channels`` when they are given."""
+    data = _load_trials(config)
+    return data.pick(config.channels) if config.channels else data
+
+
+def _load_trials(config: RunConfig) -> EEGData:
     data_dir = use_data_dir(config.data_dir)
     where = dict(data_dir=data_dir, cache_dir=config.cache_folder(), download=config.download)
     if config.protocol == "cross-dataset":

@@ -28,6 +28,10 @@ OPERATIONAL = {
     "compile",
     "parallel_folds",
     "logger",
+    # Scoring only: the ensemble of the seeds' models is computed from the finished folds.
+    "ensemble",
+    # Provenance: the recipe's name; the values it set are compared as themselves.
+    "recipe",
 }
 
 

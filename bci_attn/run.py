@@ -24,6 +24,7 @@ from . import config as config_file  # noqa: E402
 from .data import MissingDataError  # noqa: E402
 from .experiment import RunConfig, prepare, run_experiment  # noqa: E402
 from .protocols import PROTOCOLS  # noqa: E402
+from .recipes import CROSS_SUBJECT_PROTOCOLS, RECIPE_NAMES, RECIPES, resolve_recipe  # noqa: E402
 from .training import FINETUNE_PARTS  # noqa: E402
 
 DEFAULTS = RunConfig()
@@ -164,6 +165,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data.add_argument(
         "--resample", type=float, default=d.resample, help="sampling rate after resampling (Hz)"
+    )
+    data.add_argument(
+        "--channels",
+        type=comma_list,
+        default=None,
+        metavar="NAME[,NAME]",
+        help="electrodes to keep, in this order, e.g. C3,Cz,C4 (default: all of the "
+        "dataset's, or those two pooled datasets share)",
     )
     data.add_argument(
         "--align",
@@ -307,6 +316,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     recipe = p.add_argument_group("training recipe")
     recipe.add_argument(
+        "--recipe",
+        choices=RECIPE_NAMES,
+        default="auto",
+        help="the recipe the other options apply on top of (see --list-recipes): auto is "
+        f"cross-subject for {', '.join(CROSS_SUBJECT_PROTOCOLS)}, plain otherwise",
+    )
+    recipe.add_argument(
         "--augment",
         type=comma_list,
         default=d.augment,
@@ -398,6 +414,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--list-attention", action="store_true", help="print the attention modules and exit"
     )
     output.add_argument(
+        "--list-recipes", action="store_true", help="print the recipes' settings and exit"
+    )
+    output.add_argument(
         "--list-augmentations",
         action="store_true",
         help="print the augmentations and their options, and exit",
@@ -405,9 +424,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def config_from_args(args: argparse.Namespace) -> RunConfig:
+def protocol_of(args: argparse.Namespace) -> str:
+    """``--protocol``, else cross-dataset when a transfer dataset is named, else loso."""
     transfer = args.train_dataset is not None or args.test_dataset is not None
-    protocol = getattr(args, "protocol", "cross-dataset" if transfer else DEFAULTS.protocol)
+    return getattr(args, "protocol", "cross-dataset" if transfer else DEFAULTS.protocol)
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
     return RunConfig(
         dataset=args.dataset,
         subjects=args.subjects,
@@ -421,7 +444,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         attention_at=args.attn_at,
         attention_options=dict(args.attn_opt),
         backbone_options=dict(args.backbone_opt),
-        protocol=protocol,
+        protocol=protocol_of(args),
         classes=args.classes,
         n_classes=args.n_classes,
         fmin=args.fmin,
@@ -429,6 +452,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         tmin=args.tmin,
         tmax=args.tmax,
         resample=args.resample,
+        channels=args.channels,
         align=args.align,
         max_epochs=args.max_epochs,
         batch_size=args.batch_size,
@@ -462,6 +486,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         parallel_folds=args.parallel_folds,
         logger=args.logger,
         quiet=args.quiet,
+        recipe=args.recipe,
     )
 
 
@@ -478,8 +503,13 @@ DESTINATIONS = {
 
 def file_defaults(path: str) -> dict:
     """The options of configuration file ``path`` as the parser's defaults."""
+    return argument_defaults(config_file.config_options(config_file.read_yaml(path), path))
+
+
+def argument_defaults(options: dict) -> dict:
+    """RunConfig keyword arguments as the parser's defaults (destinations and forms)."""
     defaults = {}
-    for key, value in config_file.config_options(config_file.read_yaml(path), path).items():
+    for key, value in options.items():
         if key in ("attention_options", "backbone_options"):
             value = list(value.items())
         if key == "augment_options":
@@ -489,15 +519,20 @@ def file_defaults(path: str) -> dict:
 
 
 def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
-    """Parse ``argv``; with ``--config FILE`` the file's values replace the defaults."""
+    """Parse ``argv`` on top of the recipe's values, and with ``--config FILE`` on top of
+    the file's, which are on top of the recipe's; ``recipe`` comes back resolved."""
     args = parser.parse_args(argv)
-    if args.config is None:
-        return args
     try:
-        parser.set_defaults(**file_defaults(args.config))
+        from_file = file_defaults(args.config) if args.config else {}
+        parser.set_defaults(**from_file)
+        args = parser.parse_args(argv)
+        recipe = resolve_recipe(args.recipe, protocol_of(args))
     except ValueError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
-    return parser.parse_args(argv)
+    parser.set_defaults(**{**argument_defaults(RECIPES[recipe].settings), **from_file})
+    args = parser.parse_args(argv)
+    args.recipe = recipe
+    return args
 
 
 def quiet_libraries() -> None:
@@ -525,6 +560,13 @@ def list_attention() -> None:
         print(f"{name:12s} {spec.summary}" + (f"  [options: {options}]" if options else ""))
 
 
+def list_recipes() -> None:
+    for name, recipe in RECIPES.items():
+        print(f"{name:14s} {recipe.summary}")
+        for key, value in recipe.settings.items():
+            print(f"{'':14s}   {key} = {value!r}")
+
+
 def list_augmentations() -> None:
     from .augmentation import AUGMENTATIONS
 
@@ -537,9 +579,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parse(parser, argv)
     quiet_libraries()
-    if args.list_attention or args.list_augmentations:
-        (list_attention if args.list_attention else list_augmentations)()
-        return 0
+    listing = {
+        list_attention: args.list_attention,
+        list_augmentations: args.list_augmentations,
+        list_recipes: args.list_recipes,
+    }
+    for show, asked in listing.items():
+        if asked:
+            show()
+            return 0
     config = config_from_args(args)
     if args.print_config:
         print(config_file.dump(config), end="")

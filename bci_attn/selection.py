@@ -2,6 +2,7 @@
 
 python -m bci_attn.select experiments/recipe_selection.yaml --check   # validate, train nothing
 python -m bci_attn.select experiments/recipe_selection.yaml           # run (resumable)
+python -m bci_attn.select experiments/recipe_selection.yaml --outer 1-5   # a share of it
 
 A selection file::
 
@@ -64,7 +65,7 @@ import numpy as np
 import pandas as pd
 
 from . import experiment
-from .config import config_options, matches, read_yaml
+from .config import config_options, matches, read_yaml, recipe_config
 from .data import EEGData
 from .experiment import RunConfig, resolved_config
 from .protocols import Fold, Holdout, LeaveOneSubjectOut
@@ -200,7 +201,7 @@ def _candidate(entry, path: str, options: dict, out: Path) -> Candidate:
             f"{source}: a candidate may not set {fixed[0]}; the outer protocol fixes "
             f"{', '.join(FIXED)} (set them in settings)"
         )
-    config = RunConfig(**{**options, **overrides, "out": str(out / "runs" / name)})
+    config = recipe_config({**options, **overrides, "out": str(out / "runs" / name)})
     return Candidate(name, overrides, config)
 
 
@@ -359,8 +360,17 @@ def trained(
     return per_subject(result_rows(results))
 
 
-def run_selection(path: str, echo=print, check_only: bool = False) -> pd.DataFrame | None:
+def run_selection(
+    path: str, echo=print, check_only: bool = False, outer: list[int] | None = None
+) -> pd.DataFrame | None:
     """Check selection file ``path``, run it (resuming), write its tables.
+
+    Parameters
+    ----------
+    outer : list of int, optional
+        Run only these outer test subjects and write no tables: several processes or
+        machines can share a selection this way (each training is its own file), and a
+        last run without ``outer`` gathers them and writes the tables.
 
     Returns
     -------
@@ -378,17 +388,26 @@ def run_selection(path: str, echo=print, check_only: bool = False) -> pd.DataFra
             echo(f"  {candidate.name}: {candidate.describe()}")
         return None
     prepared = prepare_all(selection)
+    folds = prepared[selection.candidates[0].name].outer
+    unknown = sorted(set(outer or []) - {fold.subject for fold in folds})
+    if unknown:
+        raise ValueError(
+            f"--outer: no outer fold tests subject(s) {unknown}; the outer test subjects: "
+            f"{', '.join(str(fold.subject) for fold in folds)}"
+        )
     inner_rows, outer_rows = [], []
-    for index, outer in enumerate(prepared[selection.candidates[0].name].outer):
+    for index, outer_fold in enumerate(folds):
+        if outer is not None and outer_fold.subject not in outer:
+            continue
         scores = {}
         for candidate in selection.candidates:
             ready = prepared[candidate.name]
-            table = trained(candidate, ready, ready.inner[outer.name], selection.seeds, echo)
+            table = trained(candidate, ready, ready.inner[outer_fold.name], selection.seeds, echo)
             scores[candidate.name] = float(table["accuracy"].mean())
         chosen = choose(scores)
         inner_rows += [
             {
-                "outer_subject": outer.subject,
+                "outer_subject": outer_fold.subject,
                 "candidate": name,
                 "inner_accuracy": score,
                 "chosen": name == chosen,
@@ -400,7 +419,7 @@ def run_selection(path: str, echo=print, check_only: bool = False) -> pd.DataFra
         table = trained(candidate, ready, [ready.outer[index]], selection.seeds, echo)
         outer_rows.append(
             {
-                "outer_subject": outer.subject,
+                "outer_subject": outer_fold.subject,
                 "candidate": chosen,
                 "inner_accuracy": scores[chosen],
                 "accuracy": float(table["accuracy"].iloc[0]),
@@ -408,12 +427,17 @@ def run_selection(path: str, echo=print, check_only: bool = False) -> pd.DataFra
             }
         )
         echo(
-            f"subject {outer.subject}: chose {chosen} (inner {100 * scores[chosen]:.1f} %), "
+            f"subject {outer_fold.subject}: chose {chosen} (inner {100 * scores[chosen]:.1f} %), "
             f"test accuracy {100 * outer_rows[-1]['accuracy']:.1f} %"
         )
-        # Tables after every outer fold: a selection cut short shows what it has done.
-        text = write_tables(selection, pd.DataFrame(inner_rows), pd.DataFrame(outer_rows))
-    echo(text)
+        if outer is None:
+            # Tables after every outer fold: a selection cut short shows what it has done.
+            text = write_tables(selection, pd.DataFrame(inner_rows), pd.DataFrame(outer_rows))
+    echo(
+        text
+        if outer is None
+        else "tables not written for part of the outer folds: run again without --outer"
+    )
     return pd.DataFrame(outer_rows)
 
 
@@ -489,7 +513,26 @@ def format_selection(
     return "\n".join(lines) + "\n"
 
 
+def add_outer_argument(parser) -> None:
+    from .config import parse_subjects
+
+    parser.add_argument(
+        "--outer",
+        type=parse_subjects,
+        default=None,
+        metavar="SUBJECTS",
+        help="run only these outer test subjects (e.g. 1-5), to share the work between "
+        "processes; no tables are written: a last run without --outer writes them",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     return spec_command(
-        "python -m bci_attn.select", __doc__, run_selection, argv, "selection", "candidate"
+        "python -m bci_attn.select",
+        __doc__,
+        run_selection,
+        argv,
+        "selection",
+        "candidate",
+        add_arguments=add_outer_argument,
     )

@@ -2,6 +2,7 @@
 
 python -m bci_attn.sweep experiments/attention_zoo.yaml
 python -m bci_attn.sweep experiments/attention_zoo.yaml --check     # validate, train nothing
+python -m bci_attn.sweep experiments/attention_zoo.yaml --tables-only   # tables of what is done
 
 A sweep file::
 
@@ -19,6 +20,8 @@ A sweep file::
     #   {name: aligned, attention: none, data: {align: euclidean}}: an ablation against
     # the plain baseline. An entry with ``run: {ensemble: true}`` is scored as the
     # ensemble of its seeds' models, paired with the baseline's mean over those seeds.
+    # Cells that train the same models (they differ only in options such as ``ensemble``
+    # that change how runs are executed or scored) share one run folder: trained once.
     exclude:                   # combinations left out on purpose
       - {dataset: PhysionetMI, protocol: cross-session}
     statistics: {test: auto, correction: holm}
@@ -38,16 +41,22 @@ import json
 import sys
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
 
 warnings.filterwarnings("ignore", message="Montage name .* is deprecated", category=FutureWarning)
 
-from .config import config_options, read_yaml  # noqa: E402
+from .config import config_options, read_yaml, recipe_config  # noqa: E402
 from .experiment import RunConfig  # noqa: E402
-from .results import RunFolder, ensemble_results, result_rows, write_atomic  # noqa: E402
+from .results import (  # noqa: E402
+    OPERATIONAL,
+    RunFolder,
+    ensemble_results,
+    result_rows,
+    write_atomic,
+)
 from .stats import (  # noqa: E402
     BASELINE,
     CONFIG_KEYS,
@@ -161,6 +170,7 @@ def expand(spec: dict, source: str) -> list[Cell]:
     seeds = _listed(grid.get("seeds", settings.get("seeds", defaults.seeds)))
     rules = spec.get("exclude") or []
     cells = []
+    folders: dict[str, str] = {}  # what a cell trains -> the folder that holds it
     entries = attention_entries(_listed(grid.get("attention", BASELINE)), source)
     for dataset, backbone, protocol in itertools.product(*axes.values()):
         where = {"dataset": dataset, "backbone": backbone, "protocol": protocol}
@@ -180,11 +190,19 @@ def expand(spec: dict, source: str) -> list[Cell]:
                 f"{source} (grid.attention {name})",
             )
             folder = out / "runs" / f"{dataset}-{backbone}-{protocol}-{name}"
-            config = RunConfig(
-                **{**options, **where, **model, "seeds": list(seeds), "out": str(folder)}
+            config = recipe_config(
+                {**options, **where, **model, "seeds": list(seeds), "out": str(folder)}
             )
+            config = replace(config, out=folders.setdefault(trained_models(config), config.out))
             cells.append(Cell(dataset, backbone, protocol, name, config))
     return cells
+
+
+def trained_models(config: RunConfig) -> str:
+    """What ``config`` trains: its options less those that change only how the run is
+    executed or scored (:data:`~bci_attn.results.OPERATIONAL`), as a key."""
+    computed = {k: v for k, v in asdict(config).items() if k not in OPERATIONAL}
+    return json.dumps(computed, sort_keys=True, default=str)
 
 
 def check_cell(cell: Cell) -> None:
@@ -303,8 +321,15 @@ def _stored_config(folder: str) -> tuple[RunConfig, dict]:
         return RunConfig(out=folder), {}
 
 
-def run_sweep(path: str, echo=print, check_only: bool = False) -> pd.DataFrame | None:
-    """Check every cell of sweep file ``path``, run them (resuming), write the tables."""
+def run_sweep(
+    path: str, echo=print, check_only: bool = False, tables_only: bool = False
+) -> pd.DataFrame | None:
+    """Check every cell of sweep file ``path``, run them (resuming), write the tables.
+
+    With ``tables_only`` nothing trains: the tables hold the folds finished so far (a sweep
+    cut short, or one whose cells other processes run), and a line per cell says how many
+    fold results it has.
+    """
     from .experiment import run_experiment
 
     spec = read_spec(path)
@@ -315,21 +340,40 @@ def run_sweep(path: str, echo=print, check_only: bool = False) -> pd.DataFrame |
     out = Path(spec.get("out") or Path("runs") / Path(path).stem)
     echo(f"{path}: {len(cells)} configurations -> {out}")
     if check_only:
+        trained_by: dict[str, str] = {}
         for cell in cells:
-            echo(f"  {cell.describe()}")
+            first = trained_by.setdefault(cell.config.out, cell.attention)
+            echo(
+                f"  {cell.describe()}"
+                + ("" if first == cell.attention else f" (models of {first})")
+            )
         return None
     write_atomic(out / "sweep.json", json.dumps(sweep_record(spec, path, cells), indent=2))
     for number, cell in enumerate(cells, 1):
+        if tables_only:
+            results = RunFolder(cell.config.out_folder()).results()
+            seeds = set(cell.config.seeds)
+            done = sum(result["seed"] in seeds for result in results)
+            echo(f"  {cell.describe()}: {done} fold results")
+            continue
         echo(f"[{number}/{len(cells)}] {cell.describe()}")
         run_experiment(replace(cell.config, quiet=True), echo=lambda *a: None)
     rows = tidy_results(cells)
+    if rows.empty:
+        raise ValueError(f"{path}: no cell has a finished fold yet")
     table = write_summary(out, rows, spec.get("statistics") or {})
     echo(format_summary(table, (spec.get("statistics") or {}).get("correction", "holm")))
     return table
 
 
 def spec_command(
-    prog: str, doc: str, run: Callable, argv: list[str] | None, kind: str, items: str
+    prog: str,
+    doc: str,
+    run: Callable,
+    argv: list[str] | None,
+    kind: str,
+    items: str,
+    add_arguments: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> int:
     """The command line ``prog SPEC [--check]`` of a YAML-driven runner.
 
@@ -343,6 +387,8 @@ def spec_command(
         The arguments (None: ``sys.argv``).
     kind, items : str
         What the file is and what ``--check`` checks, for the help text.
+    add_arguments : callable, optional
+        Adds the runner's own options to the parser; they reach ``run`` as keywords.
 
     Returns
     -------
@@ -355,18 +401,35 @@ def spec_command(
     parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
     parser.add_argument("spec", help=f"{kind} file (YAML)")
     parser.add_argument("--check", action="store_true", help=f"check every {items} and exit")
-    args = parser.parse_args(argv)
+    if add_arguments is not None:
+        add_arguments(parser)
+    options = vars(parser.parse_args(argv))
+    spec, check_only = options.pop("spec"), options.pop("check")
     quiet_libraries()
     try:
-        run(args.spec, check_only=args.check)
+        run(spec, check_only=check_only, **options)
     except (ValueError, MissingDataError) as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     return 0
 
 
+def add_tables_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tables-only",
+        action="store_true",
+        help="train nothing: write the tables from the folds finished so far",
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     return spec_command(
-        "python -m bci_attn.sweep", __doc__, run_sweep, argv, "sweep", "combination"
+        "python -m bci_attn.sweep",
+        __doc__,
+        run_sweep,
+        argv,
+        "sweep",
+        "combination",
+        add_arguments=add_tables_argument,
     )
 
 

@@ -1,7 +1,10 @@
-"""The cross-subject recipe: augmentation, label smoothing, SWA and the seeds' ensemble."""
+"""The cross-subject recipe: augmentation, label smoothing, SWA, the seeds' ensemble, named
+recipes and electrode subsets."""
 
 import json
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,11 +14,14 @@ import yaml
 
 from bci_attn import experiment, sweep
 from bci_attn.augmentation import available, make_augmentation, time_shift
+from bci_attn.config import load_config
 from bci_attn.experiment import RunConfig, prepare, run_experiment, train_fold
 from bci_attn.models import build_model
+from bci_attn.recipes import RECIPES, Recipe, resolve_recipe
 from bci_attn.report import write_report
 from bci_attn.results import RunFolder, ensemble_results
 from bci_attn.run import main
+from bci_attn.selection import read_spec
 from bci_attn.stats import ENSEMBLE, compare_with_baseline
 from bci_attn.training import DecodingModule, mixed_cross_entropy
 
@@ -249,11 +255,16 @@ def test_sweep_entries_change_the_recipe_and_score_ensembles(tmp_path, monkeypat
     )
     cells = sweep.expand(sweep.read_spec(str(path)), str(path))
     assert [c.config.ensemble for c in cells] == [False, True]
-    table = sweep.run_sweep(str(path), echo=lambda *a: None).set_index("attention")
-    assert table.loc["+ensemble", "n_seeds"] == 1 and table.loc["+ensemble", "n_pairs"] == 3
-    stored = json.loads(
-        (tmp_path / "ablation/runs/synthetic-eegnet-loso-+ensemble/summary.json").read_text()
+    # the ensemble cell scores the baseline's models: one folder, trained once
+    assert cells[1].config.out == cells[0].config.out
+    trained: list = []
+    monkeypatch.setattr(
+        experiment, "train_fold", lambda *a, **k: trained.append(a[2].name) or train_fold(*a, **k)
     )
+    table = sweep.run_sweep(str(path), echo=lambda *a: None).set_index("attention")
+    assert len(trained) == 3 * 2  # 3 folds x 2 seeds, once
+    assert table.loc["+ensemble", "n_seeds"] == 1 and table.loc["+ensemble", "n_pairs"] == 3
+    stored = json.loads((Path(cells[1].config.out) / "summary.json").read_text())
     assert table.loc["+ensemble", "accuracy_mean"] == pytest.approx(
         stored["ensemble"]["accuracy_mean"]
     )
@@ -263,3 +274,129 @@ def test_sweep_entries_change_the_recipe_and_score_ensembles(tmp_path, monkeypat
     path.write_text(yaml.safe_dump(bad))
     with pytest.raises(ValueError, match="unknown key 'grid.attention.optim'.*model, data"):
         sweep.expand(sweep.read_spec(str(path)), str(path))
+
+
+# --- named recipes --------------------------------------------------------------------------
+
+#: A stand-in for the cross-subject recipe, so these tests do not depend on its values.
+TEST_RECIPE = Recipe("test", {"batch_size": 16, "align": "euclidean", "augment": ["sign_flip"]})
+
+
+def printed_config(argv: list[str], capsys) -> dict:
+    assert main(["--dataset", "synthetic", *argv, "--print_config"]) == 0
+    return yaml.safe_load(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize(
+    ("protocol", "expected"),
+    [
+        ("loso", "cross-subject"),
+        ("holdout", "cross-subject"),
+        ("cross-dataset", "cross-subject"),
+        ("within-session", "plain"),
+        ("cross-session", "plain"),
+    ],
+)
+def test_auto_recipe_is_cross_subject_for_unseen_test_subjects(protocol, expected):
+    assert resolve_recipe("auto", protocol) == expected
+    assert resolve_recipe("plain", protocol) == "plain"
+
+
+def test_recipe_values_sit_under_config_files_and_flags(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(RECIPES, "cross-subject", TEST_RECIPE)
+    loso = printed_config([], capsys)
+    assert loso["run"]["recipe"] == "cross-subject"
+    assert (loso["data"]["batch_size"], loso["data"]["align"]) == (16, "euclidean")
+    assert loso["model"]["augment"] == ["sign_flip"]
+    assert printed_config(["--batch-size", "64"], capsys)["data"]["batch_size"] == 64
+    path = tmp_path / "run.yaml"
+    path.write_text("data: {batch_size: 32}\n")
+    from_file = printed_config(["--config", str(path)], capsys)
+    assert (from_file["data"]["batch_size"], from_file["data"]["align"]) == (32, "euclidean")
+    assert (
+        printed_config(["--config", str(path), "--batch-size", "8"], capsys)["data"]["batch_size"]
+        == 8
+    )
+    for argv in (["--recipe", "plain"], ["--protocol", "within-session"]):
+        plain = printed_config(argv, capsys)
+        assert plain["run"]["recipe"] == "plain"
+        assert (plain["data"]["batch_size"], plain["model"]["augment"]) == (64, [])
+    path.write_text("run: {recipe: plain}\n")
+    assert printed_config(["--config", str(path)], capsys)["data"]["batch_size"] == 64
+
+
+def test_config_files_sweeps_and_selections_start_from_the_recipe(tmp_path, monkeypatch):
+    monkeypatch.setitem(RECIPES, "cross-subject", TEST_RECIPE)
+    path = tmp_path / "run.yaml"
+    path.write_text("data: {dataset: synthetic, batch_size: 32}\n")
+    config = load_config(path)
+    assert (config.recipe, config.batch_size, config.align) == ("cross-subject", 32, "euclidean")
+    spec = {
+        "out": str(tmp_path / "sweep"),
+        "grid": {
+            "dataset": ["synthetic"],
+            "protocol": ["loso", "within-session"],
+            "attention": [
+                "none",
+                {"name": "plain", "attention": "none", "run": {"recipe": "plain"}},
+            ],
+        },
+    }
+    path.write_text(yaml.safe_dump(spec))
+    cells = sweep.expand(sweep.read_spec(str(path)), str(path))
+    recipes = {(c.protocol, c.attention): (c.config.recipe, c.config.batch_size) for c in cells}
+    assert recipes == {
+        ("loso", "none"): ("cross-subject", 16),
+        ("loso", "plain"): ("plain", 64),
+        ("within-session", "none"): ("plain", 64),
+        ("within-session", "plain"): ("plain", 64),
+    }
+
+
+def test_bad_recipe_names_are_refused_with_the_names_allowed(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--dataset", "synthetic", "--recipe", "fancy"])
+    assert exit_.value.code == 2 and "invalid choice: 'fancy'" in capsys.readouterr().err
+    path = tmp_path / "run.yaml"
+    path.write_text("run: {recipe: fancy}\n")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", str(path)])
+    assert exit_.value.code == 2
+    assert "run.recipe must be one of auto, plain, cross-subject" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="recipes: auto, plain, cross-subject"):
+        resolve_recipe("fancy", "loso")
+
+
+def test_the_cross_subject_recipe_is_what_the_committed_selection_recommends():
+    root = Path(__file__).resolve().parents[1] / "experiments"
+    text = (root / "recipe_selection" / "selection.md").read_text()
+    (name,) = re.findall(r"Recommended default: `([^`]+)`", text)
+    spec = read_spec(str(root / "recipe_selection.yaml"))
+    (candidate,) = [c for c in spec.candidates if c.name == name]
+    assert RECIPES["cross-subject"].settings == candidate.overrides
+
+
+# --- electrode subsets ----------------------------------------------------------------------
+
+
+def test_channels_keeps_the_electrodes_named_in_their_order():
+    data, _ = prepare(RunConfig(**TINY))
+    picked, _ = prepare(RunConfig(**TINY, channels=["C4", "Cz", "C3"]))
+    assert picked.ch_names == ["C4", "Cz", "C3"] and picked.n_chans == 3
+    index = [data.ch_names.index(c) for c in ("C4", "Cz", "C3")]
+    np.testing.assert_array_equal(picked.X, data.X[:, index])
+
+
+@pytest.mark.parametrize(
+    ("channels", "message"),
+    [
+        ("C3,T7", "has no electrode(s) T7; its electrodes: Fz, FC3"),
+        ("C3,C3", "--channels names an electrode twice"),
+    ],
+)
+def test_bad_channels_are_named_with_exit_2(channels, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            ["--dataset", "synthetic", "--subjects", "1-2", "--channels", channels, "--list-folds"]
+        )
+    assert exit_.value.code == 2 and message in capsys.readouterr().err

@@ -215,7 +215,9 @@ def test_the_experiment_selection_file_is_valid():
     spec = Path(__file__).resolve().parents[1] / "experiments" / "recipe_selection.yaml"
     read = selection.read_spec(str(spec))
     selection.check(read)
-    assert read.candidates[0].name == "baseline" and read.candidates[0].overrides == {}
+    assert read.candidates[0].name == "plain" and read.candidates[0].overrides == {}
+    # the candidates start from RunConfig's defaults, not from the recipe they choose
+    assert {c.config.recipe for c in read.candidates} == {"plain"}
 
 
 # --- end to end ---------------------------------------------------------------------------
@@ -236,3 +238,31 @@ def test_a_tiny_selection_writes_its_tables(tmp_path):
     assert "## Search space" in text and "| euclidean | align=euclidean |" in text
     assert "Nested accuracy" in text and "Recommended default" in text
     assert (out / "runs" / "plain" / "folds" / "subject1-inner-holdout-seed0.json").is_file()
+
+
+def test_outer_shares_run_only_their_subjects_and_a_last_run_writes_the_tables(
+    tmp_path, monkeypatch
+):
+    path = str(write_spec(tmp_path))
+    calls: list = []
+    monkeypatch.setattr(experiment, "train_fold", fake_training(calls))
+    for share in ([1, 3], [2, 4]):
+        before = len(calls)
+        selection.run_selection(path, echo=lambda *a: None, outer=share)
+        trained = {fold.split("-")[0] for _, fold, _ in calls[before:]}
+        assert trained == {f"subject{s}" for s in share}
+        assert not (tmp_path / "selection" / "selection.md").exists()
+    assert len(calls) == 4 * 3 + 4
+    outer = selection.run_selection(path, echo=lambda *a: None)
+    assert len(calls) == 4 * 3 + 4  # the last run trains nothing
+    assert list(outer["candidate"]) == ["a", "b", "a", "b"]
+    assert (tmp_path / "selection" / "selection.md").is_file()
+
+
+def test_an_outer_subject_the_selection_lacks_is_named(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        selection.main([str(write_spec(tmp_path)), "--outer", "5"])
+    assert exit_.value.code == 2
+    assert "no outer fold tests subject(s) [5]; the outer test subjects: 1, 2, 3, 4" in (
+        capsys.readouterr().err
+    )

@@ -301,6 +301,25 @@ def test_sweep_resumes_without_training_again(trained_sweep, monkeypatch):
     assert len(table) == 2
 
 
+def test_tables_only_summarises_finished_folds_and_trains_nothing(
+    trained_sweep, tmp_path, monkeypatch
+):
+    shutil.copytree(trained_sweep, tmp_path / "sweep")
+    spec = config_file.read_yaml(trained_sweep.parent / "sweep.yaml")
+    spec["out"] = str(tmp_path / "sweep")
+    spec["grid"]["attention"] = [*spec["grid"]["attention"], "se"]  # not trained yet
+    path = write_yaml(tmp_path / "more.yaml", spec)
+    monkeypatch.setattr(
+        experiment, "train_fold", lambda *a, **k: pytest.fail("--tables-only trained")
+    )
+    lines: list[str] = []
+    table = sweep.run_sweep(str(path), echo=lines.append, tables_only=True)
+    assert set(table["attention"]) == {"none", "electrode"}
+    assert any(line.endswith("attention=se: 0 fold results") for line in lines)
+    assert any(line.endswith("attention=electrode: 3 fold results") for line in lines)
+    assert len(pd.read_csv(tmp_path / "sweep" / "results.csv")) == 2 * 3
+
+
 # --- saved models, reports, interpretability ----------------------------------------------
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +100,20 @@ class EEGData:
     @property
     def n_times(self) -> int:
         return self.X.shape[2]
+
+    def pick(self, channels: list[str]) -> EEGData:
+        """The same trials on ``channels`` only, in that order (ValueError naming the
+        electrodes the data lack, and listing those it has)."""
+        missing = [c for c in channels if c not in self.ch_names]
+        if missing:
+            raise ValueError(
+                f"{self.dataset} has no electrode(s) {', '.join(missing)}; its electrodes: "
+                f"{', '.join(self.ch_names)}"
+            )
+        if len(set(channels)) != len(channels):
+            raise ValueError(f"--channels names an electrode twice: {', '.join(channels)}")
+        index = [self.ch_names.index(c) for c in channels]
+        return replace(self, X=np.ascontiguousarray(self.X[:, index]), ch_names=list(channels))
 
 
 def choose_classes(dataset: BaseDataset, prep: Preprocessing) -> list[str]:
