@@ -106,8 +106,10 @@ class FoldDataModule(TrialsDataModule):
     fold : int | str
         The fold: its name (``subject3``) or its index in the protocol's list.
     seed : int
-        Seed of the protocol's splits and of the batch order (linked to
-        ``seed_everything``).
+        Seed of the batch order (linked to ``seed_everything``).
+    split_seed : int
+        Seed of the protocol's splits (validation subjects, within-session folds), as in
+        :class:`~bci_attn.experiment.RunConfig`: the same folds for every seed.
     dataset, subjects, protocol, classes, n_classes, fmin, fmax, tmin, tmax, resample,
     channels, align, batch_size, data_dir, cache_dir, download
         As in :class:`~bci_attn.experiment.RunConfig`; ``subjects`` may be a string
@@ -131,6 +133,7 @@ class FoldDataModule(TrialsDataModule):
         align: str = D.align,
         batch_size: int = D.batch_size,
         seed: int = 0,
+        split_seed: int = D.split_seed,
         data_dir: str | None = None,
         cache_dir: str | None = None,
         download: bool = False,
@@ -153,6 +156,7 @@ class FoldDataModule(TrialsDataModule):
             align=align,
             batch_size=batch_size,
             seeds=[seed],
+            split_seed=split_seed,
             data_dir=data_dir,
             cache_dir=cache_dir,
             download=download,

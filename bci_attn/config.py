@@ -7,8 +7,8 @@ seed of its protocol. Its sections::
     seed_everything: 0            # the seed (run: unless run.seeds lists several)
     model:    backbone, attention, attention_at, attention_options, backbone_options,
               lr, weight_decay, schedule, warmup_epochs
-    data:     dataset, subjects, protocol, fold, classes, n_classes, fmin, fmax, tmin, tmax,
-              resample, channels, align, batch_size, data_dir, cache_dir, download
+    data:     dataset, subjects, protocol, split_seed, fold, classes, n_classes, fmin, fmax,
+              tmin, tmax, resample, channels, align, batch_size, data_dir, cache_dir, download
     trainer:  max_epochs, accelerator, devices, precision, logger
     run:      seeds, select, patience, swa_start, swa_lr, ensemble, recipe, out, quiet, ...
               (the whole-protocol run only)
@@ -53,6 +53,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "dataset",
         "subjects",
         "protocol",
+        "split_seed",
         "fold",
         "classes",
         "n_classes",

@@ -66,6 +66,7 @@ class RunConfig:
     attention_options: dict = field(default_factory=dict)
     backbone_options: dict = field(default_factory=dict)
     protocol: str = "loso"
+    split_seed: int = 0
     classes: list[str] | None = None
     n_classes: int | None = None
     fmin: float = 4.0
@@ -377,7 +378,9 @@ def prepare(config: RunConfig) -> tuple[EEGData, list[Fold]]:
     """Load the trials, align them if asked, and split them into folds (nothing trains)."""
     config.validate()
     data = load_data(config)
-    protocol = make_protocol(config.protocol, seed=config.seeds[0], **config.protocol_options())
+    # The splits do not depend on --seed: every seed trains on the same folds, and a seed
+    # gives the same result run alone or with others.
+    protocol = make_protocol(config.protocol, seed=config.split_seed, **config.protocol_options())
     folds = protocol.split(data.meta, data.y)
     if config.align == "euclidean":
         # He & Wu 2019: each subject's session is re-centred with its own unlabelled trials,

@@ -241,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
         f"given (default: {d.protocol})",
     )
     evaluation.add_argument(
+        "--split-seed",
+        type=int,
+        default=d.split_seed,
+        help="seed of the protocol's random splits (validation subjects, within-session "
+        "folds); the same for every --seed, so every seed trains on the same folds",
+    )
+    evaluation.add_argument(
         "--seed",
         type=int,
         nargs="+",
@@ -445,6 +452,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         attention_options=dict(args.attn_opt),
         backbone_options=dict(args.backbone_opt),
         protocol=protocol_of(args),
+        split_seed=args.split_seed,
         classes=args.classes,
         n_classes=args.n_classes,
         fmin=args.fmin,

@@ -42,6 +42,19 @@ def test_same_seed_gives_the_same_result(tmp_path):
     pd.testing.assert_frame_equal(first["table"], second["table"])
 
 
+def test_a_seed_gives_the_same_folds_and_result_alone_or_with_other_seeds(tmp_path):
+    together = synthetic(tmp_path, "together", seeds=[0, 1], max_epochs=1)
+    alone = synthetic(tmp_path, "alone", seeds=[1], max_epochs=1)
+    for a, b in zip(experiment.prepare(together)[1], experiment.prepare(alone)[1], strict=True):
+        assert a.name == b.name and (a.train == b.train).all() and (a.valid == b.valid).all()
+    run_experiment(together, echo=lambda *a: None)
+    run_experiment(alone, echo=lambda *a: None)
+    for fold in ("subject1", "subject2", "subject3"):
+        with_others = experiment.RunFolder(together.out).finished(fold, 1)
+        by_itself = experiment.RunFolder(alone.out).finished(fold, 1)
+        assert with_others["rows"] == by_itself["rows"]  # labels, predictions, probabilities
+
+
 def test_killed_run_resumes_without_redoing_finished_folds(tmp_path, monkeypatch):
     reference = run_experiment(synthetic(tmp_path, "whole"), echo=lambda *a: None)
 
