@@ -291,12 +291,19 @@ def write_summary(out: Path, rows: pd.DataFrame, statistics: dict) -> pd.DataFra
 
 
 def sweep_record(spec: dict, source: str, cells: list[Cell]) -> dict:
-    """What ``sweep.json`` holds: the spec and every cell's run folder."""
+    """What ``sweep.json`` holds: the spec, every cell's run folder, and how the cell
+    scores it (its seeds and ``ensemble``: a folder may serve several cells, and its
+    ``config.json`` records the last run's)."""
     return {
         "source": str(source),
         "spec": spec,
         "cells": [
-            {k: getattr(c, k) for k in CONFIG_KEYS} | {"folder": str(c.config.out_folder())}
+            {k: getattr(c, k) for k in CONFIG_KEYS}
+            | {
+                "folder": str(c.config.out_folder()),
+                "seeds": c.config.seeds,
+                "ensemble": c.config.ensemble,
+            }
             for c in cells
         ],
     }
@@ -308,7 +315,8 @@ def load_cells(folder: str | Path) -> tuple[list[Cell], dict]:
     cells = []
     for c in record["cells"]:
         config, _ = _stored_config(c["folder"])
-        cells.append(Cell(*(c[k] for k in CONFIG_KEYS), config=config))
+        scoring = {k: c[k] for k in ("seeds", "ensemble") if k in c}  # older sweeps lack them
+        cells.append(Cell(*(c[k] for k in CONFIG_KEYS), config=replace(config, **scoring)))
     return cells, record["spec"]
 
 

@@ -264,6 +264,8 @@ def test_sweep_entries_change_the_recipe_and_score_ensembles(tmp_path, monkeypat
     table = sweep.run_sweep(str(path), echo=lambda *a: None).set_index("attention")
     assert len(trained) == 3 * 2  # 3 folds x 2 seeds, once
     assert table.loc["+ensemble", "n_seeds"] == 1 and table.loc["+ensemble", "n_pairs"] == 3
+    loaded, _ = sweep.load_cells(tmp_path / "ablation")  # what the report reads
+    assert [c.config.ensemble for c in loaded] == [False, True]
     stored = json.loads((Path(cells[1].config.out) / "summary.json").read_text())
     assert table.loc["+ensemble", "accuracy_mean"] == pytest.approx(
         stored["ensemble"]["accuracy_mean"]
