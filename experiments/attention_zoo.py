@@ -82,7 +82,7 @@ def write_table() -> Path:
         "",
         "Made by `python experiments/attention_zoo.py` (the plain recipe: one seed, batch 64, "
         "30 epochs, last epoch, no alignment, EEGNet defaults, each module at its default "
-        "insertion point; the cross-subject recipe's batch 16 lifts plain EEGNet by about 7 "
+        "insertion point; the cross-subject recipe's batch 16 lifts plain EEGNet by 6.5 "
         "points, README). Parameters and "
         f"multiply-adds at the PhysionetMI input ({shape.describe()}). Accuracy in %, mean ± "
         "std over the test subjects: synthetic = the toolkit's default synthetic set "
