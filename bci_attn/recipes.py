@@ -7,13 +7,13 @@ changed (``--batch-size 64``, ``--align none``, ``--augment ""``, ...). ``auto``
 default, picks the cross-subject recipe for the protocols that test on unseen subjects
 and the plain one otherwise.
 
-===============  ==============================================================
-``plain``        :class:`RunConfig`'s own defaults: AdamW 1e-3, batch 64, 30 epochs,
-                 last epoch, no alignment, no augmentation.
+=================  ============================================================
+``plain``          :class:`RunConfig`'s own defaults: AdamW 1e-3, batch 64, 30 epochs,
+                   last epoch, no alignment, no augmentation.
 ``cross-subject``  batch 16 (4x the optimiser steps at the same compute), chosen by the
-                 nested selection of ``experiments/recipe_selection.yaml`` on training
-                 subjects only (see ``experiments/recipe_selection/selection.md``).
-===============  ==============================================================
+                   nested selection of ``experiments/recipe_selection.yaml`` on training
+                   subjects only (see ``experiments/recipe_selection/selection.md``).
+=================  ============================================================
 
 A :class:`RunConfig` holds the values themselves; its ``recipe`` field records the name
 of the recipe they started from (written in the run folder's ``config.json``). Building a
