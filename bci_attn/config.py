@@ -105,21 +105,21 @@ FOLD_ONLY = {"fold"}
 LOGGERS = {"CSVLogger": "csv", "TensorBoardLogger": "tensorboard"}
 
 
-def parse_subjects(text: str) -> list[int]:
-    """``"1-3,7"`` -> ``[1, 2, 3, 7]`` (ValueError on anything else)."""
-    subjects: list[int] = []
+def parse_subjects(text: str, what: str = "subjects") -> list[int]:
+    """``"1-3,7"`` -> ``[1, 2, 3, 7]`` (ValueError naming ``what`` on anything else)."""
+    numbers: list[int] = []
     try:
         for part in str(text).split(","):
             low, _, high = part.strip().partition("-")
             first, last = int(low), int(high or low)
             if last < first:
                 raise ValueError
-            subjects.extend(range(first, last + 1))
+            numbers.extend(range(first, last + 1))
     except ValueError:
         raise ValueError(
-            f"invalid subjects '{text}': use ranges and lists such as 1-10 or 1,3,5"
+            f"invalid {what} '{text}': use ranges and lists such as 1-10 or 1,3,5"
         ) from None
-    return sorted(set(subjects))
+    return sorted(set(numbers))
 
 
 def read_yaml(path: str | os.PathLike) -> dict:

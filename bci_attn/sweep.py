@@ -3,6 +3,8 @@
 python -m bci_attn.sweep experiments/attention_zoo.yaml
 python -m bci_attn.sweep experiments/attention_zoo.yaml --check     # validate, train nothing
 python -m bci_attn.sweep experiments/attention_zoo.yaml --tables-only   # tables of what is done
+python -m bci_attn.sweep experiments/recipe_ablation.yaml --only backbone=shallow --seeds 0
+    # a share of it, e.g. for one of several 1-thread processes; a last plain run gathers
 
 A sweep file::
 
@@ -48,7 +50,7 @@ import pandas as pd
 
 warnings.filterwarnings("ignore", message="Montage name .* is deprecated", category=FutureWarning)
 
-from .config import config_options, read_yaml, recipe_config  # noqa: E402
+from .config import config_options, parse_subjects, read_yaml, recipe_config  # noqa: E402
 from .experiment import RunConfig  # noqa: E402
 from .results import (  # noqa: E402
     OPERATIONAL,
@@ -329,14 +331,62 @@ def _stored_config(folder: str) -> tuple[RunConfig, dict]:
         return RunConfig(out=folder), {}
 
 
+def share(cells: list[Cell], only: list[str], seeds: list[int] | None) -> list[Cell]:
+    """The cells matching every ``only`` rule (``"key=value[,value]"``, key one of
+    dataset, backbone, protocol, attention), each to be run with the ``seeds`` among its
+    own (None: all of them). ValueError naming a rule or seed that matches nothing."""
+    chosen = cells
+    for rule in only:
+        key, sep, text = rule.partition("=")
+        if not sep or key not in CONFIG_KEYS:
+            raise ValueError(
+                f"--only {rule!r}: use KEY=VALUE[,VALUE] with KEY one of {', '.join(CONFIG_KEYS)}"
+            )
+        values = [value.strip() for value in text.split(",")]
+        known = list(dict.fromkeys(str(getattr(cell, key)) for cell in cells))
+        unknown = [value for value in values if value not in known]
+        if unknown:
+            raise ValueError(
+                f"--only {rule!r}: the sweep has no {key} {unknown[0]!r}; "
+                f"it has {', '.join(known)}"
+            )
+        chosen = [cell for cell in chosen if str(getattr(cell, key)) in values]
+    if not chosen:
+        raise ValueError(f"--only {' '.join(only)}: no cell matches every rule")
+    if seeds is None:
+        return chosen
+    known_seeds = sorted({seed for cell in chosen for seed in cell.config.seeds})
+    unknown_seeds = sorted(set(seeds) - set(known_seeds))
+    if unknown_seeds:
+        raise ValueError(
+            f"--seeds: the chosen cells have no seed {unknown_seeds[0]}; they have "
+            f"{', '.join(map(str, known_seeds))}"
+        )
+    return [
+        replace(
+            cell, config=replace(cell.config, seeds=[s for s in seeds if s in cell.config.seeds])
+        )
+        for cell in chosen
+        if set(seeds) & set(cell.config.seeds)
+    ]
+
+
 def run_sweep(
-    path: str, echo=print, check_only: bool = False, tables_only: bool = False
+    path: str,
+    echo=print,
+    check_only: bool = False,
+    tables_only: bool = False,
+    only: list[str] | None = None,
+    seeds: list[int] | None = None,
 ) -> pd.DataFrame | None:
     """Check every cell of sweep file ``path``, run them (resuming), write the tables.
 
     With ``tables_only`` nothing trains: the tables hold the folds finished so far (a sweep
     cut short, or one whose cells other processes run), and a line per cell says how many
-    fold results it has.
+    fold results it has. With ``only`` rules or ``seeds`` (see :func:`share`) it trains
+    that share of the sweep and writes no tables: processes can share a sweep (seeds are
+    operational, so a cell's seeds may train in different processes), and a last run
+    without them writes the tables.
     """
     from .experiment import run_experiment
 
@@ -345,6 +395,11 @@ def run_sweep(
     if not cells:
         raise ValueError(f"{path}: the grid is empty (every combination excluded?)")
     check(cells, path)
+    partial = bool(only) or seeds is not None
+    if partial:
+        if tables_only:
+            raise ValueError("--tables-only writes the whole sweep's tables: drop --only/--seeds")
+        chosen = share(cells, only or [], seeds)
     out = Path(spec.get("out") or Path("runs") / Path(path).stem)
     echo(f"{path}: {len(cells)} configurations -> {out}")
     if check_only:
@@ -357,6 +412,13 @@ def run_sweep(
             )
         return None
     write_atomic(out / "sweep.json", json.dumps(sweep_record(spec, path, cells), indent=2))
+    if partial:
+        for number, cell in enumerate(chosen, 1):
+            seeds_text = ",".join(map(str, cell.config.seeds))
+            echo(f"[{number}/{len(chosen)}] {cell.describe()} seeds={seeds_text}")
+            run_experiment(replace(cell.config, quiet=True), echo=lambda *a: None)
+        echo("tables not written for a share of the sweep: run again without --only/--seeds")
+        return None
     for number, cell in enumerate(cells, 1):
         if tables_only:
             results = RunFolder(cell.config.out_folder()).results()
@@ -421,11 +483,35 @@ def spec_command(
     return 0
 
 
-def add_tables_argument(parser: argparse.ArgumentParser) -> None:
+def parse_seeds(text: str) -> list[int]:
+    """``"0-2"`` -> ``[0, 1, 2]`` for argparse."""
+    try:
+        return parse_subjects(text, what="seeds")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def add_sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tables-only",
         action="store_true",
         help="train nothing: write the tables from the folds finished so far",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE[,VALUE]",
+        help="run only the cells with these values (key: dataset, backbone, protocol, "
+        "attention; repeatable, all must match), to share the sweep between processes; no "
+        "tables are written: a last run without --only/--seeds writes them",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=parse_seeds,
+        default=None,
+        metavar="SEEDS",
+        help="run only these of the cells' seeds (e.g. 0 or 1-2); no tables are written",
     )
 
 
@@ -437,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
         argv,
         "sweep",
         "combination",
-        add_arguments=add_tables_argument,
+        add_arguments=add_sweep_arguments,
     )
 
 

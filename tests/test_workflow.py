@@ -320,6 +320,48 @@ def test_tables_only_summarises_finished_folds_and_trains_nothing(
     assert len(pd.read_csv(tmp_path / "sweep" / "results.csv")) == 2 * 3
 
 
+def test_a_share_of_a_sweep_trains_only_its_cells_and_seeds(trained_sweep, tmp_path, monkeypatch):
+    shutil.copytree(trained_sweep, tmp_path / "sweep")
+    spec = config_file.read_yaml(trained_sweep.parent / "sweep.yaml")
+    spec["out"] = str(tmp_path / "sweep")
+    spec["grid"]["seeds"] = [0, 1]
+    path = write_yaml(tmp_path / "seeds.yaml", spec)
+    tables = (tmp_path / "sweep" / "results.csv").read_text()
+    monkeypatch.setenv("BCI_ATTN_CACHE", str(tmp_path / "cache"))
+    lines: list[str] = []
+    result = sweep.run_sweep(str(path), echo=lines.append, only=["attention=electrode"], seeds=[1])
+    assert result is None and (tmp_path / "sweep" / "results.csv").read_text() == tables
+    assert [line for line in lines if line.startswith("[")] == [
+        "[1/1] dataset=synthetic backbone=eegnet protocol=loso attention=electrode seeds=1"
+    ]
+    monkeypatch.setattr(experiment, "train_fold", lambda *a, **k: pytest.fail("trained"))
+    table = sweep.run_sweep(str(path), echo=lines.append, tables_only=True)
+    rows = pd.read_csv(tmp_path / "sweep" / "results.csv")
+    assert rows.groupby("attention")["seed"].agg(sorted).to_dict() == {
+        "electrode": [0, 0, 0, 1, 1, 1],
+        "none": [0, 0, 0],  # seed 1 of the baseline was not part of the share
+    }
+    assert set(table["attention"]) == {"none", "electrode"}
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--only", "backbone=shallow"], "no backbone 'shallow'; it has eegnet"),
+        (["--only", "subject=1"], "KEY one of dataset, backbone, protocol, attention"),
+        (["--seeds", "3"], "have no seed 3; they have 0"),
+        (["--seeds", "x"], "invalid seeds 'x'"),
+        (["--only", "attention=none", "--tables-only"], "drop --only/--seeds"),
+    ],
+)
+def test_a_bad_share_exits_2_naming_the_problem(tmp_path, capsys, arguments, message):
+    with pytest.raises(SystemExit) as stop:
+        sweep.main([str(tiny_sweep_spec(tmp_path)), *arguments])
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "sweep" / "runs").exists()
+
+
 # --- saved models, reports, interpretability ----------------------------------------------
 
 
