@@ -8,6 +8,12 @@ The file's ``model:`` section builds :class:`EEGDecoder`, ``data:`` builds
 :class:`FoldDataModule` (``data.fold``: a fold's name or index), ``trainer:`` the Lightning
 Trainer. The data's shape (electrodes, samples, classes, sampling rate) reaches the model
 through ``link_arguments``. ``python -m bci_attn.run --config FILE`` runs every fold.
+
+The recipe ``run.recipe`` names (default ``auto``: cross-subject for leave-one-subject-out,
+holdout and cross-dataset protocols, see :mod:`bci_attn.recipes`) sets the defaults of the
+``model``/``data`` sections under the files and the command line, as in ``run``, so a fold
+trains here as it does there; its ``run``-section settings (SWA, ensembles) need the
+whole-protocol run.
 """
 
 from __future__ import annotations
@@ -17,10 +23,11 @@ import warnings
 
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
 
-from .config import config_options, read_yaml
+from .config import SECTIONS, config_options, read_yaml
 from .data import EEGData, MissingDataError
 from .experiment import RunConfig, fold_arrays, prepare, select_fold
 from .models import build_model
+from .recipes import RECIPES, resolve_recipe
 from .run import quiet_libraries
 from .training import DecodingModule, TrialsDataModule
 
@@ -197,9 +204,15 @@ class FoldDataModule(TrialsDataModule):
 
 
 class AttentionCLI(LightningCLI):
-    """LightningCLI with the data's shape linked into the model and a ``run:`` section."""
+    """LightningCLI with the data's shape linked into the model, a ``run:`` section and
+    ``defaults`` (``"section.key"`` -> value, e.g. a recipe's) under the files' values."""
+
+    def __init__(self, *args, defaults: dict | None = None, **kwargs) -> None:
+        self.defaults = defaults or {}
+        super().__init__(*args, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        parser.set_defaults(self.defaults)
         for key in ("n_chans", "n_times", "n_classes", "sfreq"):
             parser.link_arguments(f"data.{key}", f"model.{key}", apply_on="instantiate")
         parser.link_arguments("trainer.max_epochs", "model.max_epochs")
@@ -216,15 +229,44 @@ class AttentionCLI(LightningCLI):
         parser.add_argument("--run.quiet", type=bool, default=False)
 
 
-def check_config_files(argv: list[str]) -> None:
-    """Check every ``--config FILE`` of ``argv`` with messages naming the key and the file.
+def given_values(argv: list[str], flag: str) -> list[str]:
+    """The values of ``flag`` in ``argv`` (``--flag VALUE`` or ``--flag=VALUE``), in order."""
+    values = []
+    for index, argument in enumerate(argv):
+        if argument == flag and index + 1 < len(argv):
+            values.append(argv[index + 1])
+        elif argument.startswith(f"{flag}="):
+            values.append(argument.split("=", 1)[1])
+    return values
 
-    LightningCLI would refuse the same mistakes, without naming the file.
+
+def check_config_files(argv: list[str]) -> dict:
+    """Check every ``--config FILE`` of ``argv`` with messages naming the key and the file
+    (LightningCLI would refuse the same mistakes, without naming the file).
+
+    Returns
+    -------
+    dict
+        ``RunConfig`` field -> value, the files' options merged in order.
     """
-    files = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "--config"]
-    files += [a.split("=", 1)[1] for a in argv if a.startswith("--config=")]
-    for path in files:
-        config_options(read_yaml(path), path, lightning=True)
+    options: dict = {}
+    for path in given_values(argv, "--config"):
+        options.update(config_options(read_yaml(path), path, lightning=True))
+    return options
+
+
+def recipe_defaults(options: dict, argv: list[str]) -> dict:
+    """The ``model``/``data`` settings of the recipe that ``options`` (the files') and
+    ``argv`` name, as ``"section.key"`` -> value (ValueError for an unknown recipe)."""
+    recipe = (given_values(argv, "--run.recipe") or [options.get("recipe", "auto")])[-1]
+    protocol = (given_values(argv, "--data.protocol") or [options.get("protocol", D.protocol)])[-1]
+    settings = RECIPES[resolve_recipe(recipe, protocol)].settings
+    return {
+        f"{section}.{key}": value
+        for section in ("model", "data")
+        for key, value in settings.items()
+        if key in SECTIONS[section]
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -238,11 +280,12 @@ def main(argv: list[str] | None = None) -> None:
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     warnings.filterwarnings("ignore", ".*is an iterable.*")
     try:
-        check_config_files(argv)
+        defaults = recipe_defaults(check_config_files(argv), argv)
         AttentionCLI(
             EEGDecoder,
             FoldDataModule,
             args=given,
+            defaults=defaults,
             trainer_defaults={
                 "logger": lazy_instance(CSVLogger, save_dir="lightning_logs"),
                 "deterministic": True,

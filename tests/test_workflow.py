@@ -163,6 +163,42 @@ def test_lightning_cli_fits_one_fold_and_checks_files(tmp_path, monkeypatch, cap
     assert "unknown key 'trainer.max_epochz'" in err and str(bad) in err
 
 
+@pytest.mark.parametrize(
+    "data, run_section, arguments, batch_size",
+    [
+        ({"protocol": "loso"}, {}, [], 16),  # auto: the cross-subject recipe
+        ({"protocol": "loso"}, {"recipe": "plain"}, [], 64),
+        ({"protocol": "loso"}, {}, ["--run.recipe", "plain"], 64),
+        ({"protocol": "loso", "batch_size": 32}, {}, [], 32),  # the file wins over the recipe
+        ({"protocol": "within-session"}, {}, [], 64),
+        ({"protocol": "within-session"}, {}, ["--data.protocol=loso"], 16),
+    ],
+)
+def test_lightning_cli_starts_from_the_recipe_as_run_does(
+    tmp_path, capsys, data, run_section, arguments, batch_size
+):
+    from bci_attn import cli
+
+    document = {"data": {"dataset": "synthetic", **data}, "run": run_section}
+    path = write_yaml(tmp_path / "c.yaml", document)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["fit", "--config", str(path), *arguments, "--print_config"])
+    assert stop.value.code == 0
+    assert yaml.safe_load(capsys.readouterr().out)["data"]["batch_size"] == batch_size
+    if not arguments:
+        assert config_file.load_config(path).batch_size == batch_size
+
+
+def test_lightning_cli_refuses_an_unknown_recipe(tmp_path, capsys):
+    from bci_attn import cli
+
+    path = write_yaml(tmp_path / "c.yaml", {"data": {"dataset": "synthetic"}})
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["fit", "--config", str(path), "--run.recipe=fast"])
+    assert stop.value.code == 2
+    assert "unknown recipe 'fast'; recipes: auto, plain, cross-subject" in capsys.readouterr().err
+
+
 def test_fold_selection_by_name_or_index():
     folds = [
         experiment.Fold(f"subject{k}", k, np.arange(1), np.arange(0), np.arange(1)) for k in (1, 2)
