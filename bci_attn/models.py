@@ -67,10 +67,15 @@ def _braindecode_model(
 ) -> nn.Sequential:
     from braindecode.models import EEGNet, ShallowFBCSPNet
 
+    from .combined_conv import CombinedConv, CombinedConv1d
+
     cls = {"eegnet": EEGNet, "shallow": ShallowFBCSPNet}[backbone]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # braindecode's deprecation notices on defaults
-        return cls(n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, sfreq=sfreq, **kwargs)
+        model = cls(n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, sfreq=sfreq, **kwargs)
+    if isinstance(getattr(model, "conv_time_spat", None), CombinedConv):
+        model.conv_time_spat = CombinedConv1d(model.conv_time_spat)
+    return model
 
 
 class TimeLastLayout(nn.Module):
