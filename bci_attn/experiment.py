@@ -587,6 +587,25 @@ def train_fold(config: RunConfig, data: EEGData, fold: Fold, seed: int, folder: 
     )
 
 
+#: How a fold was executed: options that may differ between the runs filling one folder
+#: (``config.json`` records the last run's), kept in each fold's result.
+EXECUTION = ("accelerator", "devices", "precision", "channels_last", "compile", "parallel_folds")
+
+
+def execution_record(config: RunConfig) -> dict:
+    """How this process trains ``config``'s folds: :data:`EXECUTION`'s options, the torch
+    version, the device and the CPU threads."""
+    import torch
+
+    on_gpu = config.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+    return {
+        **{key: getattr(config, key) for key in EXECUTION},
+        "torch": torch.__version__,
+        "device": torch.cuda.get_device_name() if on_gpu else "cpu",
+        "threads": torch.get_num_threads(),
+    }
+
+
 def fold_result(
     config: RunConfig,
     data: EEGData,
@@ -825,13 +844,14 @@ def run_experiment(config: RunConfig, echo=print) -> dict:
         f"{config.protocol}: {len(folds)} folds x {len(config.seeds)} seed(s) -> {folder.path}"
     )
     jobs = [(fold, seed) for seed in config.seeds for fold in folds]
+    execution = execution_record(config)
     done = {(f.name, seed): folder.finished(f.name, seed) for f, seed in jobs}
     status = {key: "done before, resumed" for key, result in done.items() if result}
     pending = [(f, seed) for f, seed in jobs if done[f.name, seed] is None]
     if config.parallel_folds > 1:
         for group in parallel_groups(pending, config.parallel_folds):
             for result in train_folds_parallel(config, data, group, folder):
-                folder.save_fold(result)
+                folder.save_fold({**result, "trained_with": execution})
                 done[result["fold"], result["seed"]] = result
                 status[result["fold"], result["seed"]] = (
                     f"{result['seconds']:.1f} s, {len(group)} in parallel"
@@ -841,7 +861,7 @@ def run_experiment(config: RunConfig, echo=print) -> dict:
         result = done[fold.name, seed]
         if result is None:
             result = train_fold(config, data, fold, seed, folder)
-            folder.save_fold(result)
+            folder.save_fold({**result, "trained_with": execution})
             status[fold.name, seed] = f"{result['seconds']:.1f} s"
         for line in fold_lines(fold, seed, result, status[fold.name, seed]):
             echo(line)

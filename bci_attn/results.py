@@ -61,7 +61,8 @@ class RunFolder:
     Layout::
 
         config.json          resolved configuration
-        folds/<fold>-seed<k>.json   one finished fold (scores, predictions)
+        folds/<fold>-seed<k>.json   one finished fold (scores, predictions, and how it
+                                    was trained: ``trained_with``)
         results.csv          a row per fold, seed, test subject and calibration size
         summary.json, summary.md    per-subject table and mean ± std over subjects
                                     (with calibration: a column per calibration size)

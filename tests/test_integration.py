@@ -88,6 +88,20 @@ def test_killed_run_resumes_without_redoing_finished_folds(tmp_path, monkeypatch
     pd.testing.assert_frame_equal(resumed["table"], reference["table"])
 
 
+def test_each_fold_records_how_it_was_trained_when_a_resume_changes_that(tmp_path):
+    first = synthetic(tmp_path, "run", max_epochs=1, channels_last=False)
+    run_experiment(first, echo=lambda *a: None)
+    resumed = synthetic(tmp_path, "run", max_epochs=1, channels_last=True, seeds=[0, 1])
+    run_experiment(resumed, echo=lambda *a: None)
+    folder = experiment.RunFolder(resumed.out)
+    for fold in ("subject1", "subject2", "subject3"):
+        first, second = folder.finished(fold, 0), folder.finished(fold, 1)
+        assert first["trained_with"]["channels_last"] is False  # config.json now says True
+        assert second["trained_with"]["channels_last"] is True
+        assert second["trained_with"]["device"] == "cpu" and second["trained_with"]["threads"] >= 1
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["channels_last"] is True
+
+
 def test_resume_refuses_a_folder_of_another_configuration(tmp_path):
     run_experiment(synthetic(tmp_path, "run"), echo=lambda *a: None)
     with pytest.raises(ValueError, match=r"holds a run with other settings \(lr\)"):
