@@ -181,6 +181,15 @@ def from_copy(loop: Callable, model: nn.Module, *args, **kwargs) -> None:
     loop(copy.deepcopy(model), *args, **kwargs)
 
 
+def speed_rows(seconds: dict[str, float], baseline: str, trials: int, label: str) -> list[dict]:
+    """A row per candidate (named in column ``label``): its time, trials/s and speed-up
+    over ``baseline``, for ``trials`` trials trained by each."""
+    return [
+        {label: name, "seconds": s, "trials/s": trials / s, "speed-up": seconds[baseline] / s}
+        for name, s in seconds.items()
+    ]
+
+
 def markdown(rows: list[dict]) -> str:
     """A Markdown table of ``rows`` (pandas + tabulate)."""
     import pandas as pd

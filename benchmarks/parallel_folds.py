@@ -15,7 +15,16 @@ from functools import partial
 
 from bci_attn.parallel import Member, train_parallel
 
-from .common import LOOPS, SHAPES, build, interleaved, machine, markdown, synthetic
+from .common import (
+    LOOPS,
+    SHAPES,
+    build,
+    interleaved,
+    machine,
+    markdown,
+    speed_rows,
+    synthetic,
+)
 
 
 def stacked(members: list[Member], groups: int, batch_size: int, epochs: int) -> None:
@@ -59,12 +68,8 @@ def main(argv: list[str] | None = None) -> None:
         },
         args.repeats,
     )
-    base = seconds["Lightning, one at a time"]
     total = args.members * args.trials * args.epochs
-    rows = [
-        {"training": name, "seconds": s, "trials/s": total / s, "speed-up": base / s}
-        for name, s in seconds.items()
-    ]
+    rows = speed_rows(seconds, "Lightning, one at a time", total, "training")
     print(
         f"\n{args.members} x {args.backbone}+{args.attention} on {shape.name}, "
         f"{args.trials} trials each, batch {args.batch_size}, {args.epochs} epochs, "

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from .common import LOOPS, SHAPES, build, machine, markdown, synthetic
+from .common import LOOPS, SHAPES, build, machine, markdown, speed_rows, synthetic
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -105,12 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(args.repeats):
         for processes, name in names.items():
             times[name].append(layout(args, processes))
-    base = min(times[names[1]])
     total = args.jobs * args.trials * args.epochs
-    rows = [
-        {"layout": name, "seconds": min(t), "trials/s": total / min(t), "speed-up": base / min(t)}
-        for name, t in times.items()
-    ]
+    best = {name: min(t) for name, t in times.items()}
+    rows = speed_rows(best, names[1], total, "layout")
     print(
         f"\n{args.jobs} x {args.backbone} on {SHAPES[args.shape].name}, {args.trials} trials "
         f"each, batch {args.batch_size}, {args.epochs} epochs, best of {args.repeats}; "

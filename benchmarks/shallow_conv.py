@@ -14,7 +14,16 @@ import argparse
 import copy
 from functools import partial
 
-from .common import LOOPS, SHAPES, build, interleaved, machine, markdown, synthetic
+from .common import (
+    LOOPS,
+    SHAPES,
+    build,
+    interleaved,
+    machine,
+    markdown,
+    speed_rows,
+    synthetic,
+)
 
 
 def stock(model, shape):
@@ -47,12 +56,9 @@ def main(argv: list[str] | None = None) -> None:
         },
         args.repeats,
     )
-    base = seconds["braindecode CombinedConv (conv2d)"]
-    total = args.trials * args.epochs
-    rows = [
-        {"first layer": name, "seconds": s, "trials/s": total / s, "speed-up": base / s}
-        for name, s in seconds.items()
-    ]
+    rows = speed_rows(
+        seconds, "braindecode CombinedConv (conv2d)", args.trials * args.epochs, "first layer"
+    )
     print(
         f"\nShallowFBCSPNet on {shape.name}, {args.trials} trials, batch {args.batch_size}, "
         f"{args.epochs} epochs, best of {args.repeats}; {machine()}\n"
