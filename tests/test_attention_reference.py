@@ -250,9 +250,11 @@ def test_ham_channel_separation_and_shared_conv() -> None:
     # the group average is the mean over the group's own channels
     own_mean = torch.stack([f1[i, mask[i].bool()].mean(dim=0) for i in range(2)])
     torch.testing.assert_close(g1.mean(dim=1) * 2, own_mean)
-    # residual form: ReLU(F'' + x)
+    # residual form: ReLU(F'' + x), or F'' + x, which keeps a signed EEG map's negative part
     module.residual = True
     torch.testing.assert_close(module(x), torch.relu(expected + x))
+    module.residual_relu = False
+    torch.testing.assert_close(module(x), expected + x)
 
 
 def test_ham_alpha_beta_and_shared_conv_get_gradients_from_both_groups() -> None:
@@ -413,6 +415,7 @@ def test_nam_through_the_model_factory() -> None:
         ("cbam", {"electrode_kernel": 0}, "electrode_kernel"),
         ("bam", {"dilation": 0}, "dilation"),
         ("ham", {"residual": 1}, "residual"),
+        ("ham", {"residual_relu": "no"}, "residual_relu"),
         ("nam", {"sparsity": -1.0}, "sparsity"),
         ("sa", {"groups": 0}, "groups"),
     ],

@@ -44,12 +44,15 @@ class HybridAttention(AttentionModule):
     statistics are shared as the weights are. ``F'' = A_S₁·F₁ + A_S₂·F₂``.
 
     Output ``ReLU(F'' + x)`` with ``residual=True`` (how the circulating implementations
-    place HAM in a ResBlock), else ``F''``.
+    place HAM in a ResBlock), ``F'' + x`` with ``residual_relu=False``, else ``F''``.
 
     EEG adaptation: the paper's square spatial kernel is ``(k_e, k_t)`` with "same" padding,
     ``k_e = min(electrode_kernel, H)``, ``k_t`` ≈ ``kernel_ms`` at the layer's rate; on
     ``H = 1`` a temporal ``(1, k_t)`` kernel. Small ``C`` is handled by
-    :func:`important_channels`.
+    :func:`important_channels`. The maps at every insertion point of EEGNet and
+    ShallowFBCSPNet are signed (raw EEG, BatchNorm outputs, ELU, log-power), so the
+    residual's ReLU zeroes their negative part; ``residual_relu=False`` keeps it (the
+    default stays the circulating implementations' ReLU, which the zoo's results used).
 
     Parameters
     ----------
@@ -62,7 +65,9 @@ class HybridAttention(AttentionModule):
     n_important : int
         ``C_im``.
     residual : bool
-        Return ``ReLU(F'' + x)`` instead of ``F''``.
+        Add the input back: return ``ReLU(F'' + x)`` (or ``F'' + x``) instead of ``F''``.
+    residual_relu : bool
+        Apply the ReLU to the residual sum.
 
     Notes
     -----
@@ -86,11 +91,13 @@ class HybridAttention(AttentionModule):
         spatial_kernel: tuple[int, int],
         n_important: int,
         residual: bool = True,
+        residual_relu: bool = True,
     ) -> None:
         super().__init__()
         self.channels = channels
         self.n_important = n_important
         self.residual = residual
+        self.residual_relu = residual_relu
         self.alpha = nn.Parameter(torch.tensor(0.5))
         self.beta = nn.Parameter(torch.tensor(0.5))
         self.channel_conv = nn.Conv1d(
@@ -143,7 +150,9 @@ class HybridAttention(AttentionModule):
             self.record("spatial_subimportant", a_s[1].squeeze(1))
             spatial = spatial + a_s[1] * (c - self.n_important)
         self.record("spatial", spatial.squeeze(1) / c)
-        return torch.relu(out + x) if self.residual else out
+        if not self.residual:
+            return out
+        return torch.relu(out + x) if self.residual_relu else out + x
 
 
 @register(
@@ -159,6 +168,7 @@ def build_ham(
     kernel_size: int | None = None,
     electrode_kernel: int = 7,
     residual: bool = True,
+    residual_relu: bool = True,
 ) -> nn.Module:
     """Build HAM for ``fmap``.
 
@@ -170,10 +180,11 @@ def build_ham(
         raise ValueError(
             f"attention 'ham': option ratio must be a number in (0, 1), got {ratio!r}"
         )
-    if not isinstance(residual, bool):
-        raise ValueError(
-            f"attention 'ham': option residual must be True or False, got {residual!r}"
-        )
+    for name, value in (("residual", residual), ("residual_relu", residual_relu)):
+        if not isinstance(value, bool):
+            raise ValueError(
+                f"attention 'ham': option {name} must be True or False, got {value!r}"
+            )
     if channel_kernel is None:
         k_c = eca_kernel_size(fmap.channels)
     else:
@@ -186,5 +197,10 @@ def build_ham(
         electrode_kernel=electrode_kernel,
     )
     return HybridAttention(
-        fmap.channels, k_c, kernel, important_channels(fmap.channels, ratio), residual
+        fmap.channels,
+        k_c,
+        kernel,
+        important_channels(fmap.channels, ratio),
+        residual,
+        residual_relu,
     )
