@@ -617,7 +617,8 @@ def fold_result(
     epochs: int,
     seconds: float,
 ) -> dict:
-    """The stored result of a fold trained with ``seed``: sizes, timing and its ``rows``.
+    """The stored result of a fold trained with ``seed``: sizes, timing, its ``rows`` and
+    how it was trained (``trained_with``, :func:`execution_record`).
 
     ``standardised`` holds the fold's test trials, the indices of its calibration pools and
     those trials, standardised with the training statistics (see :func:`score_subjects`).
@@ -633,6 +634,7 @@ def fold_result(
         "epochs": epochs,
         "seconds": round(seconds, 2),
         "rows": rows,
+        "trained_with": execution_record(config),
     }
 
 
@@ -844,14 +846,13 @@ def run_experiment(config: RunConfig, echo=print) -> dict:
         f"{config.protocol}: {len(folds)} folds x {len(config.seeds)} seed(s) -> {folder.path}"
     )
     jobs = [(fold, seed) for seed in config.seeds for fold in folds]
-    execution = execution_record(config)
     done = {(f.name, seed): folder.finished(f.name, seed) for f, seed in jobs}
     status = {key: "done before, resumed" for key, result in done.items() if result}
     pending = [(f, seed) for f, seed in jobs if done[f.name, seed] is None]
     if config.parallel_folds > 1:
         for group in parallel_groups(pending, config.parallel_folds):
             for result in train_folds_parallel(config, data, group, folder):
-                folder.save_fold({**result, "trained_with": execution})
+                folder.save_fold(result)
                 done[result["fold"], result["seed"]] = result
                 status[result["fold"], result["seed"]] = (
                     f"{result['seconds']:.1f} s, {len(group)} in parallel"
@@ -861,7 +862,7 @@ def run_experiment(config: RunConfig, echo=print) -> dict:
         result = done[fold.name, seed]
         if result is None:
             result = train_fold(config, data, fold, seed, folder)
-            folder.save_fold({**result, "trained_with": execution})
+            folder.save_fold(result)
             status[fold.name, seed] = f"{result['seconds']:.1f} s"
         for line in fold_lines(fold, seed, result, status[fold.name, seed]):
             echo(line)

@@ -514,7 +514,7 @@ def format_selection(
 
 
 def add_outer_argument(parser) -> None:
-    from .config import parse_subjects
+    from .run import parse_subjects  # argparse's form: "invalid subjects '...': use ..."
 
     parser.add_argument(
         "--outer",

@@ -7,6 +7,7 @@ run (synthetic EEG, 4 subjects, 2 classes, 1 s trials, 1 epoch).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -237,7 +238,8 @@ def test_a_tiny_selection_writes_its_tables(tmp_path):
     text = (out / "selection.md").read_text()
     assert "## Search space" in text and "| euclidean | align=euclidean |" in text
     assert "Nested accuracy" in text and "Recommended default" in text
-    assert (out / "runs" / "plain" / "folds" / "subject1-inner-holdout-seed0.json").is_file()
+    inner_fold = out / "runs" / "plain" / "folds" / "subject1-inner-holdout-seed0.json"
+    assert json.loads(inner_fold.read_text())["trained_with"]["device"] == "cpu"
 
 
 def test_outer_shares_run_only_their_subjects_and_a_last_run_writes_the_tables(
@@ -266,3 +268,10 @@ def test_an_outer_subject_the_selection_lacks_is_named(tmp_path, capsys):
     assert "no outer fold tests subject(s) [5]; the outer test subjects: 1, 2, 3, 4" in (
         capsys.readouterr().err
     )
+
+
+def test_an_outer_value_that_is_no_subject_list_is_named(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        selection.main([str(write_spec(tmp_path)), "--outer", "1-x"])
+    assert exit_.value.code == 2
+    assert "argument --outer: invalid subjects '1-x': use ranges" in capsys.readouterr().err
