@@ -118,7 +118,7 @@ class FoldDataModule(TrialsDataModule):
         Seed of the protocol's splits (validation subjects, within-session folds), as in
         :class:`~bci_attn.experiment.RunConfig`: the same folds for every seed.
     dataset, subjects, protocol, classes, n_classes, fmin, fmax, tmin, tmax, resample,
-    channels, align, batch_size, data_dir, cache_dir, download
+    channels, align, batch_size, data_dir, cache_dir, offline
         As in :class:`~bci_attn.experiment.RunConfig`; ``subjects`` may be a string
         such as ``"1-3,7"``.
     """
@@ -143,7 +143,7 @@ class FoldDataModule(TrialsDataModule):
         split_seed: int = D.split_seed,
         data_dir: str | None = None,
         cache_dir: str | None = None,
-        download: bool = False,
+        offline: bool = False,
     ) -> None:
         super().__init__(None, None, None, batch_size=batch_size, seed=seed)
         from .config import parse_subjects
@@ -166,7 +166,7 @@ class FoldDataModule(TrialsDataModule):
             split_seed=split_seed,
             data_dir=data_dir,
             cache_dir=cache_dir,
-            download=download,
+            offline=offline,
         )
         self.fold_option = fold
         self.fold = None

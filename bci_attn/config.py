@@ -8,7 +8,7 @@ seed of its protocol. Its sections::
     model:    backbone, attention, attention_at, attention_options, backbone_options,
               lr, weight_decay, schedule, warmup_epochs
     data:     dataset, subjects, protocol, split_seed, fold, classes, n_classes, fmin, fmax,
-              tmin, tmax, resample, channels, align, batch_size, data_dir, cache_dir, download
+              tmin, tmax, resample, channels, align, batch_size, data_dir, cache_dir, offline
     trainer:  max_epochs, accelerator, devices, precision, logger
     run:      seeds, select, patience, swa_start, swa_lr, ensemble, recipe, out, quiet, ...
               (the whole-protocol run only)
@@ -67,7 +67,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         "batch_size",
         "data_dir",
         "cache_dir",
-        "download",
+        "offline",
     ),
     "trainer": ("max_epochs", "accelerator", "devices", "precision", "logger"),
     "run": (
@@ -233,6 +233,9 @@ def config_options(document: dict, source: str, *, lightning: bool = False) -> d
         if not isinstance(content, dict):
             raise ValueError(f"{source}: section '{section}' must be a mapping of keys")
         for key, value in content.items():
+            if section == "data" and key == "download" and isinstance(value, bool):
+                # Before 0.2 downloads were off unless data.download was true.
+                key, value = "offline", not value
             name = f"{section}.{key}"
             if key not in allowed[section]:
                 takes = ", ".join(SECTIONS[section])

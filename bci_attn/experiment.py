@@ -27,7 +27,6 @@ from .data import (
     load_transfer,
     load_trials,
     resolve_dataset,
-    use_data_dir,
 )
 from .data.datasets import dataset_name
 from .data.transfer import MIN_SHARED_CHANNELS
@@ -98,7 +97,7 @@ class RunConfig:
     finetune: str = "all"
     data_dir: str | None = None
     cache_dir: str | None = None
-    download: bool = False
+    offline: bool = False
     out: str | None = None
     accelerator: str = "auto"
     devices: int = 1
@@ -161,6 +160,12 @@ class RunConfig:
                 or self.n_classes is None
                 or self.n_classes == len(self.classes),
                 "--classes and --n-classes disagree; give one of them",
+            ),
+            (
+                self.data_dir is None
+                or not Path(self.data_dir).expanduser().exists()
+                or Path(self.data_dir).expanduser().is_dir(),
+                f"--data-dir '{self.data_dir}' is not a folder",
             ),
         ]
         for ok, message in checks + self._transfer_checks() + self._recipe_checks():
@@ -352,8 +357,7 @@ def load_data(config: RunConfig) -> EEGData:
 
 
 def _load_trials(config: RunConfig) -> EEGData:
-    data_dir = use_data_dir(config.data_dir)
-    where = dict(data_dir=data_dir, cache_dir=config.cache_folder(), download=config.download)
+    where = dict(data_dir=config.data_dir, cache_dir=config.cache_folder(), offline=config.offline)
     if config.protocol == "cross-dataset":
         train, test = resolve_dataset(config.train_dataset), resolve_dataset(config.test_dataset)
         return load_transfer(

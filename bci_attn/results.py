@@ -21,7 +21,7 @@ OPERATIONAL = {
     "data_dir",
     "cache_dir",
     "seeds",
-    "download",
+    "offline",
     "list_folds",
     # Execution strategies whose results agree within float tolerance (tests say so).
     "channels_last",

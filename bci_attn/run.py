@@ -183,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument(
         "--data-dir",
         default=None,
-        help="MNE data folder holding the datasets (default: $MNE_DATA)",
+        help="MNE data folder holding the datasets (default: MNE's: $MNE_DATA, else "
+        "MNE_DATA in MNE's configuration, else ~/mne_data); missing files are downloaded "
+        "there",
     )
     data.add_argument(
         "--cache-dir",
@@ -191,10 +193,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="cache of preprocessed trials (default: $BCI_ATTN_CACHE or ~/.cache/bci_attn)",
     )
     data.add_argument(
+        "--offline",
+        action="store_true",
+        help="never touch the network: a file missing from the data folder fails at once "
+        "(default: MOABB downloads it)",
+    )
+    data.add_argument(
         "--download",
         action="store_true",
-        help="allow MOABB to download missing files (default: never touch the "
-        "network; missing files fail at once)",
+        help=argparse.SUPPRESS,  # the default since 0.2; kept so that old commands run
     )
 
     model = p.add_argument_group("model")
@@ -484,7 +491,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         finetune=args.finetune,
         data_dir=args.data_dir,
         cache_dir=args.cache_dir,
-        download=args.download,
+        offline=args.offline,
         out=args.out,
         accelerator=args.accelerator,
         devices=args.devices,

@@ -99,7 +99,7 @@ FIXED = (
     "calibration_trials",
     "data_dir",
     "cache_dir",
-    "download",
+    "offline",
 )
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 

@@ -23,7 +23,7 @@ def run_cli(capsys, *args):
         (["--attn", "se", "--attn-opt", "colour=red"], "does not take option(s) colour"),
         (["--fmin", "30", "--fmax", "8"], "need 0 <= fmin < fmax"),
         (["--max-epochs", "0"], "--max-epochs must be at least 1, got 0"),
-        (["--data-dir", "/no/such/folder"], "--data-dir '/no/such/folder' does not exist"),
+        (["--data-dir", __file__], f"--data-dir '{__file__}' is not a folder"),
         (["--subjects", "1-x"], "invalid subjects '1-x'"),
         (["--subjects", "42"], "has no subject(s) [42]"),
         (["--tmax", "60"], "does not fit the 3 s trials"),

@@ -1,7 +1,5 @@
 """Loading through MOABB's paradigms: FakeDataset, real PhysioNet files, cache, offline."""
 
-import time
-
 import numpy as np
 import pytest
 from moabb.datasets.fake import FakeDataset
@@ -81,7 +79,6 @@ def test_dataset_names_in_any_spelling():
 
 
 def test_missing_files_fail_at_once_naming_them(tmp_path):
-    start = time.perf_counter()
     with pytest.raises(MissingDataError, match=r"BNCI2014_001: file not found: .*A01T\.mat"):
         load_trials(
             resolve_dataset("BNCI2014001"),
@@ -89,16 +86,13 @@ def test_missing_files_fail_at_once_naming_them(tmp_path):
             Preprocessing(),
             data_dir=tmp_path,
             cache_dir=None,
+            offline=True,
         )
-    assert time.perf_counter() - start < 10
 
 
 def test_real_physionet_left_right_runs_only(physionet_dir):
-    from bci_attn.data import use_data_dir
-
-    folder = use_data_dir(physionet_dir)
     dataset = resolve_dataset("PhysionetMI")
-    data = load_trials(dataset, [1, 2], LEFT_RIGHT, data_dir=folder, cache_dir=None)
+    data = load_trials(dataset, [1, 2], LEFT_RIGHT, data_dir=physionet_dir, cache_dir=None)
     assert dataset.feet_runs == []
     assert data.X.shape == (90, 64, 385)
     assert sorted(set(data.y.tolist())) == [0, 1]

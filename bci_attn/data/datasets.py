@@ -7,12 +7,14 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 from moabb.datasets.base import BaseDataset
 
 
 class MissingDataError(RuntimeError):
-    """The dataset's files are not in the data folder and nothing may be downloaded."""
+    """A dataset's file is neither in the data folder nor downloadable (offline, or the
+    download failed)."""
 
 
 SYNTHETIC = "synthetic"
@@ -99,17 +101,17 @@ def restrict_runs(dataset: BaseDataset, classes: list[str]) -> None:
         dataset.hand_runs = []
 
 
-def use_data_dir(data_dir: str | os.PathLike | None) -> Path:
-    """Point MNE and MOABB at ``data_dir`` (else ``MNE_DATA``) and at no remote index.
+def data_folder(data_dir: str | os.PathLike | None) -> Path:
+    """The MNE data folder: ``data_dir``, else MNE's own convention.
 
-    Sets ``MNE_DATA``, every ``MNE_DATASETS_<SIGN>_PATH`` MNE knows of, and MOABB's download
-    provider to ``upstream`` (with ``auto`` MOABB first queries a remote index, which
-    stalls for tens of seconds per subject without a network; MOABB PR #1169).
+    As MNE and MOABB resolve it: the ``MNE_DATA`` environment variable, then ``MNE_DATA``
+    in MNE's configuration file, then ``~/mne_data``. The folder need not exist yet (it
+    is created when a file is downloaded into it).
 
     Raises
     ------
     ValueError
-        When ``data_dir`` does not exist.
+        When the path exists and is not a folder.
     """
     import mne
 
@@ -118,61 +120,134 @@ def use_data_dir(data_dir: str | os.PathLike | None) -> Path:
     if data_dir is None:
         data_dir = Path.home() / "mne_data"
     path = Path(data_dir).expanduser().resolve()
-    if not path.is_dir():
-        raise ValueError(f"--data-dir '{data_dir}' does not exist or is not a folder")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"--data-dir '{data_dir}' is not a folder")
+    return path
+
+
+def use_data_dir(path: Path) -> None:
+    """Point MNE and MOABB at the data folder ``path`` and at no remote index.
+
+    Sets ``MNE_DATA``, every ``MNE_DATASETS_<SIGN>_PATH`` MNE knows of, and MOABB's
+    download provider to ``upstream`` (with ``auto`` MOABB first queries a remote index,
+    which stalls for tens of seconds per subject without a network; MOABB PR #1169).
+    """
+    import mne
+
     os.environ["MNE_DATA"] = str(path)
     keys = {k for k in mne.get_config() if k.startswith("MNE_DATASETS_") and k.endswith("_PATH")}
     keys |= {f"MNE_DATASETS_{sign}_PATH" for sign in ("EEGBCI", "BNCI", "GIGADB", "ZHOU2016")}
     for key in keys:
         os.environ[key] = str(path)
     os.environ["MOABB_DOWNLOAD_PROVIDER"] = "upstream"
-    return path
+
+
+#: Seconds to wait for a server to answer (connect, then each read) before a download fails:
+#: a machine whose network drops packets fails instead of hanging.
+DOWNLOAD_TIMEOUT = (10, 60)
+
+#: PhysionetMI's runs by the classes they serve (imagined runs; MOABB's ``hand_runs`` and
+#: ``feet_runs``), for the message that names what a data folder can serve.
+PHYSIONET_RUNS = {"left_hand,right_hand": (4, 8, 12), "feet,hands": (6, 10, 14)}
+
+
+def servable_classes(dataset: str, target: Path) -> list[str]:
+    """For a PhysionetMI file missing at ``target``, the ``--classes`` values whose runs of
+    that subject are all in its folder (empty for other datasets)."""
+    if dataset != "PhysionetMI" or not target.name[:4].startswith("S"):
+        return []
+    subject = target.name[:4]
+    return [
+        classes
+        for classes, runs in PHYSIONET_RUNS.items()
+        if all((target.parent / f"{subject}R{run:02d}.edf").is_file() for run in runs)
+    ]
+
+
+def missing_file_error(
+    dataset: str, target: Path, folder: Path, why: str, offline: bool
+) -> MissingDataError:
+    """One line: the dataset, the missing file, the folder searched, why it could not be
+    fetched and what to do (for PhysionetMI, the classes the folder can serve)."""
+    hint = "put the file there or set --data-dir" + (
+        ", or allow downloads (drop --offline)" if offline else ""
+    )
+    classes = servable_classes(dataset, target)
+    if classes:
+        hint = "this folder holds the runs of --classes " + " or --classes ".join(classes)
+    return MissingDataError(
+        f"dataset {dataset}: file not found: {target} (data folder {folder}; {why}): {hint}"
+    )
+
+
+def download_failure(error: Exception) -> str:
+    """A few words on why a download failed (requests' messages run to several lines)."""
+    import requests
+
+    if isinstance(error, requests.Timeout):
+        return f"no answer within {DOWNLOAD_TIMEOUT[0]} s"
+    if isinstance(error, requests.ConnectionError):
+        return "the host could not be reached (no network?)"
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return f"HTTP {error.response.status_code}"
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"{type(error).__name__}: {text[:120]}" if text else type(error).__name__
 
 
 @contextlib.contextmanager
-def offline(dataset: str, folder: Path) -> Iterator[None]:
-    """Forbid every download while loading ``dataset``: a missing file fails at once.
+def fetching(dataset: str, folder: Path, offline: bool) -> Iterator[None]:
+    """Load ``dataset``'s files from ``folder``, downloading missing ones unless ``offline``.
 
-    MOABB fetches each file through pooch's ``retrieve``; here a file that is on disk is
-    returned as it is and a missing one raises :class:`MissingDataError` naming it. Any
-    other network access (remote indexes, file listings) is refused at the socket.
+    MOABB fetches every file through pooch's ``retrieve``; here a file that is on disk is
+    read as it is. A missing one is downloaded, with a timeout and no retries, and a
+    failed download (no network, a host that does not answer) raises
+    :class:`MissingDataError` in one line naming the file, the folder and the host.
+    ``offline`` refuses every download, and any other network access (remote indexes,
+    file listings) at the socket, so a missing file fails at once.
     """
     from moabb.datasets import download
 
-    missing: list[str] = []
+    original = download.retrieve
 
-    def local_only(url, known_hash, fname, path, **kwargs):
+    def retrieve(url, known_hash, fname, path, **kwargs):
         target = Path(path) / fname
-        if target.is_file():
-            return str(target)
-        missing.append(str(target))
-        raise MissingDataError(
-            f"dataset {dataset}: file not found: {target} (searched {folder}; downloads are "
-            f"off: put the files there, set --data-dir, or pass --download)"
-        )
+        if offline and not target.is_file():
+            raise missing_file_error(
+                dataset, target, folder, "downloads are off: --offline", offline
+            )
+        downloader = kwargs.get("downloader")
+        if downloader is not None and hasattr(downloader, "kwargs"):
+            downloader.kwargs.setdefault("timeout", DOWNLOAD_TIMEOUT)
+        try:
+            return original(url, known_hash, fname=fname, path=path, **kwargs)
+        except Exception as error:  # noqa: BLE001  requests', pooch's and OS errors alike
+            why = f"downloading it from {urlparse(url).netloc} failed: {download_failure(error)}"
+            raise missing_file_error(dataset, target, folder, why, offline) from None
 
     def no_network(*args, **kwargs):
         # An OSError, as on a machine without network: MOABB falls back from its remote
-        # indexes to the dataset's own files, where ``local_only`` names what is missing.
+        # indexes to the dataset's own files, where ``retrieve`` names what is missing.
         raise ConnectionRefusedError(f"network access is off while loading {dataset}")
 
     provider = os.environ.get("MOABB_DOWNLOAD_PROVIDER")
     os.environ["MOABB_DOWNLOAD_PROVIDER"] = "upstream"  # no remote index lookups with retries
-    originals = (download.retrieve, socket.socket.connect, socket.getaddrinfo)
-    download.retrieve, socket.socket.connect, socket.getaddrinfo = (
-        local_only,
-        no_network,
-        no_network,
-    )
+    patched = [(download, "retrieve", retrieve)]
+    if offline:
+        patched += [(socket.socket, "connect", no_network), (socket, "getaddrinfo", no_network)]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patched]
+    for owner, name, value in patched:
+        setattr(owner, name, value)
     try:
         yield
     except OSError as error:
         raise MissingDataError(
-            f"dataset {dataset}: its files are not all in {folder} and MOABB tried the "
-            f"network, which is off (pass --download to allow it): {error}"
+            f"dataset {dataset}: its files are not all in {folder}, and MOABB's attempt to "
+            f"reach the network failed ({error})"
+            + ("; downloads are off: drop --offline to allow them" if offline else "")
         ) from None
     finally:
-        download.retrieve, socket.socket.connect, socket.getaddrinfo = originals
+        for owner, name, value in originals:
+            setattr(owner, name, value)
         if provider is None:
             del os.environ["MOABB_DOWNLOAD_PROVIDER"]
         else:

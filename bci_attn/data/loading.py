@@ -12,7 +12,7 @@ import pandas as pd
 from moabb.datasets.base import BaseDataset
 
 from .cache import TrialCache
-from .datasets import dataset_name, offline, restrict_runs
+from .datasets import data_folder, dataset_name, fetching, restrict_runs, use_data_dir
 
 LEFT_RIGHT = ("left_hand", "right_hand")
 
@@ -188,18 +188,23 @@ def load_trials(
     subjects: list[int],
     prep: Preprocessing,
     *,
-    data_dir: Path,
-    cache_dir: Path | None,
-    download: bool = False,
+    data_dir: str | Path | None = None,
+    cache_dir: Path | None = None,
+    offline: bool = False,
 ) -> EEGData:
     """Load ``subjects`` of ``dataset`` as trials, from the cache when it holds them.
+
+    Files are read from the MNE data folder (``data_dir``, else MNE's convention:
+    :func:`~bci_attn.data.datasets.data_folder`), downloaded there when missing unless
+    ``offline``. A dataset generated in memory (``synthetic``) needs no folder.
 
     Raises
     ------
     ValueError
         Subjects the dataset lacks, classes it lacks, a window longer than its trials.
     MissingDataError
-        A file is missing from ``data_dir`` and ``download`` is False.
+        A file is missing from the data folder and could not be downloaded (or
+        ``offline``), naming the file and the folder.
     """
     prep.validate()
     name = dataset_name(dataset)
@@ -220,13 +225,24 @@ def load_trials(
         start = time.perf_counter()
         part = cache.get(key, subject) if cache is not None else None
         if part is None:
-            with offline(name, data_dir) if not download else contextlib.nullcontext():
+            with _files_of(dataset, data_dir, offline):
                 part = _read_subject(dataset, paradigm, subject, classes)
             if cache is not None:
                 cache.put(key, subject, part)
         seconds[subject] = time.perf_counter() - start
         parts.append((subject, part))
     return _assemble(parts, classes, name, seconds)
+
+
+def _files_of(dataset: BaseDataset, data_dir: str | Path | None, offline: bool):
+    """Where ``dataset``'s files come from while a subject is read: nowhere for a dataset
+    generated in memory, else the data folder (:func:`fetching`)."""
+    if getattr(dataset, "in_memory", False):
+        return contextlib.nullcontext()
+    folder = data_folder(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)  # as MNE and MOABB create ~/mne_data
+    use_data_dir(folder)
+    return fetching(dataset_name(dataset), folder, offline)
 
 
 def _assemble(parts, classes, name, seconds) -> EEGData:

@@ -429,6 +429,8 @@ class SyntheticMotorImagery(BaseDataset):
 
     #: Bumped whenever the generator changes, so caches keyed on attributes invalidate.
     generator_version = 2
+    #: Generated in memory: no data folder, no download.
+    in_memory = True
 
     def __init__(
         self,

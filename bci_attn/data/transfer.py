@@ -94,9 +94,9 @@ def load_transfer(
     test_subjects: list[int],
     prep: Preprocessing,
     *,
-    data_dir: Path,
-    cache_dir: Path | None,
-    download: bool = False,
+    data_dir: str | Path | None = None,
+    cache_dir: Path | None = None,
+    offline: bool = False,
     min_channels: int = MIN_SHARED_CHANNELS,
 ) -> EEGData:
     """Trials of two datasets on their shared electrodes, sampling rate and classes.
@@ -115,10 +115,11 @@ def load_transfer(
         Subjects of each dataset.
     prep : Preprocessing
         Shared preprocessing; its ``resample`` is the common rate.
-    data_dir : Path
-        One MNE data folder holding both datasets.
+    data_dir : str | Path | None
+        One MNE data folder holding both datasets (None: MNE's default).
     cache_dir : Path | None
-    download : bool
+    offline : bool
+        Refuse downloads: a missing file fails at once.
     min_channels : int
         Fewest shared electrodes accepted.
 
@@ -147,7 +148,7 @@ def load_transfer(
             shared_prep,
             data_dir=data_dir,
             cache_dir=cache_dir,
-            download=download,
+            offline=offline,
         )
         for dataset, subjects in ((train, train_subjects), (test, test_subjects))
     ]
