@@ -1,11 +1,8 @@
-"""``python -m bci_attn.select SPEC.yaml [--check]``: :mod:`bci_attn.selection` from the shell."""
+"""``python -m bci_attn.select``: the ``bci-attn select`` command under its bci-attn 0.1 name."""
 
 import sys
-import warnings
 
-warnings.filterwarnings("ignore", message="Montage name .* is deprecated", category=FutureWarning)
-
-from .selection import main  # noqa: E402
+from .cli.main import run_command
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_command("select", sys.argv[1:], "python -m bci_attn.select"))

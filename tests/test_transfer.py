@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from moabb.datasets.fake import FakeDataset
+from data.fake_datasets import fake_pair
 
 from bci_attn import experiment
-from bci_attn.data import Preprocessing, load_transfer, shared_channels
 from bci_attn.experiment import RunConfig, run_experiment
 from bci_attn.models import build_model
 from bci_attn.protocols import CrossDataset, Holdout, calibration_pool, calibration_set
@@ -85,78 +84,6 @@ def test_loso_and_holdout_set_the_calibration_pool_apart():
         assert len(pools) == 8 * len(fold.calibration)
         assert not set(pools) & set(np.r_[fold.train, fold.valid, fold.test])
         assert set(meta["subject"].iloc[pools]) == set(meta["subject"].iloc[fold.test])
-
-
-class FakeTrain(FakeDataset):
-    """A second FakeDataset class: the two datasets must have different names."""
-
-
-class FakeTest(FakeDataset):
-    pass
-
-
-def fake_pair(test_events=("right_hand", "left_hand", "tongue"), test_channels=None):
-    train = FakeTrain(
-        channels=("Fp1", "C3", "Cz", "C4", "FCz"),
-        event_list=("left_hand", "right_hand", "feet"),
-        n_subjects=3,
-        n_sessions=1,
-        n_runs=2,
-        n_events=20,
-        duration=60,
-        sfreq=160,
-        seed=1,
-    )
-    test = FakeTest(
-        channels=test_channels or ("FCz", "C4", "Pz", "Cz", "C3"),
-        event_list=test_events,
-        n_subjects=2,
-        n_sessions=2,
-        n_runs=1,
-        n_events=20,
-        duration=60,
-        seed=2,
-    )
-    return train, test
-
-
-def test_shared_electrodes_are_matched_by_name_whatever_the_case():
-    assert shared_channels(["Fp1", "FCZ", "c3", "Cz"], ["cz", "C3", "FCz", "T7"]) == [
-        (1, 2, "FCz"),
-        (2, 1, "C3"),
-        (3, 0, "Cz"),
-    ]
-
-
-def test_two_fake_datasets_pooled_on_shared_electrodes_rate_and_classes(tmp_path):
-    train, test = fake_pair()
-    data = load_transfer(train, test, [1, 2, 3], [1, 2], Preprocessing(), data_dir=tmp_path,
-                         cache_dir=None)  # fmt: skip
-    assert data.ch_names == ["C3", "Cz", "C4", "FCz"]  # the training dataset's order
-    assert data.classes == ["left_hand", "right_hand"]
-    assert data.sfreq == 128.0 and data.X.shape[1:] == (4, 385)
-    assert data.meta.groupby("dataset")["subject"].unique().map(list).to_dict() == {
-        "FakeTrain": [1, 2, 3],
-        "FakeTest": [1, 2],
-    }
-    assert any("C3, Cz, C4, FCz" in note for note in data.notes)
-    # The same electrode carries the same signal whichever dataset it came from.
-    alone = load_transfer(test, train, [1], [1], Preprocessing(), data_dir=tmp_path,
-                          cache_dir=None)  # fmt: skip
-    c3 = alone.ch_names.index("C3")
-    np.testing.assert_array_equal(
-        alone.X[alone.meta["dataset"] == "FakeTest"][:, c3],
-        data.X[(data.meta["dataset"] == "FakeTest") & (data.meta["subject"] == 1)][:, 0],
-    )
-
-
-def test_disjoint_classes_and_too_few_electrodes_are_refused(tmp_path):
-    train, test = fake_pair(test_events=("feet_x", "tongue"))
-    with pytest.raises(ValueError, match="share 0 class"):
-        load_transfer(train, test, [1], [1], Preprocessing(), data_dir=tmp_path, cache_dir=None)
-    train, test = fake_pair(test_channels=("C3", "Pz", "O1"))
-    with pytest.raises(ValueError, match=r"share 1 electrode\(s\) \(C3\), fewer than the mini"):
-        load_transfer(train, test, [1], [1], Preprocessing(), data_dir=tmp_path, cache_dir=None)
 
 
 def small_model(attention="se"):

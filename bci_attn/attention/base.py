@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -65,6 +67,112 @@ class FeatureMap:
                 "width=... (the model factory does this for you)"
             )
         return self.height, self.width
+
+
+def positive_int(module: str, option: str, value: object) -> int:
+    """``value`` if it is an integer >= 1, else a ValueError naming module and option."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"attention '{module}': option {option} must be an integer >= 1, got {value!r}"
+        )
+    return value
+
+
+def odd_int(module: str, option: str, value: object) -> int:
+    """``value`` if it is an odd integer >= 1 (symmetric "same" padding), else a ValueError."""
+    if positive_int(module, option, value) % 2 == 0:
+        raise ValueError(
+            f"attention '{module}': option {option} must be odd (symmetric 'same' padding), "
+            f"got {value!r}"
+        )
+    return value  # type: ignore[return-value]
+
+
+def flag(module: str, option: str, value: object) -> bool:
+    """``value`` if it is True or False, else a ValueError naming module and option."""
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"attention '{module}': option {option} must be True or False, got {value!r}"
+        )
+    return value
+
+
+def unit_fraction(module: str, option: str, value: object) -> float:
+    """``value`` if it is a number strictly between 0 and 1, else a ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise ValueError(
+            f"attention '{module}': option {option} must be a number in (0, 1), got {value!r}"
+        )
+    return float(value)
+
+
+def choice(module: str, option: str, value: object, allowed: Sequence[str]) -> str:
+    """``value`` if it is one of ``allowed``, else a ValueError listing them."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(
+            f"attention '{module}': option {option} must be one of {', '.join(allowed)}, "
+            f"got {value!r}"
+        )
+    return value
+
+
+def fit_odd(kernel: int, length: int) -> int:
+    """``min(kernel, length)``, raised by one when even, so "same" padding stays symmetric.
+
+    On 2, 4 or 6 electrodes a 7-tap kernel becomes 3, 5 or 7 taps (one tap more than the
+    axis, reaching padding at the edges) rather than an even kernel padded on one side.
+    """
+    k = min(kernel, length)
+    return k if k % 2 else k + 1
+
+
+def spatial_kernel(
+    fmap: FeatureMap,
+    module: str,
+    *,
+    kernel_ms: float,
+    kernel_size: int | None,
+    electrode_kernel: int,
+) -> tuple[int, int]:
+    """EEG version of an image module's k×k "spatial" kernel: ``(k_e, k_t)``, both odd.
+
+    ``k_e`` is ``min(electrode_kernel, H)`` (raised by one when even, see :func:`fit_odd`);
+    ``k_t`` is ``kernel_size`` samples when given, else ``kernel_ms`` milliseconds at the
+    layer's sampling rate (odd, at most the map's width, see
+    :meth:`FeatureMap.kernel_samples`). On ``H = 1`` the kernel is temporal, ``(1, k_t)``.
+
+    Raises
+    ------
+    ValueError
+        Non-positive or even kernel sizes, a ``kernel_size`` longer than the map, or no
+        sampling rate when ``kernel_size`` is not given.
+    """
+    k_e = fit_odd(odd_int(module, "electrode_kernel", electrode_kernel), fmap.height)
+    if kernel_size is not None:
+        k_t = odd_int(module, "kernel_size", kernel_size)
+        if fmap.width is not None and k_t > fmap.width:
+            raise ValueError(
+                f"attention '{module}': option kernel_size={k_t} is longer than the map's "
+                f"{fmap.width} time samples; use an odd size of at most {fmap.width}"
+            )
+        return k_e, k_t
+    if isinstance(kernel_ms, bool) or not isinstance(kernel_ms, int | float) or not kernel_ms > 0:
+        raise ValueError(
+            f"attention '{module}': option kernel_ms must be a positive number of "
+            f"milliseconds, got {kernel_ms!r}"
+        )
+    return k_e, fmap.kernel_samples(float(kernel_ms), module=module)
+
+
+def common_groups(channels: int, width: int, groups: int) -> int:
+    """Largest group count ``<= groups`` dividing both ``channels`` and ``width``.
+
+    Image modules' group counts (EPSANet's 1, 4, 8, 16, SCConv's 16 GroupNorm groups)
+    assume 64+ channels; EEG maps have 1-40, where e.g. 16 groups cannot split a 16 → 4
+    convolution.
+    """
+    common = math.gcd(channels, width)
+    return max(g for g in range(1, min(groups, common) + 1) if common % g == 0)
 
 
 def hidden_width(channels: int, reduction: int) -> int:

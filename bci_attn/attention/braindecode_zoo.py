@@ -1,18 +1,20 @@
 """braindecode's own attention modules, used as they are, behind the zoo's interface.
 
-``gsop``, ``fca``, ``encnet``, ``ge``, ``gct``, ``srm``, ``cat`` and ``catlite`` are the
-modules of :mod:`braindecode.modules.attention` (ported from Wimpff et al. 2024's
-AttentionBaseNet). They are **not** rewritten: :class:`BraindecodeAttention` holds the
-braindecode module, returns its output unchanged and only records the gains it applied.
-Options keep braindecode's argument names; the defaults are Wimpff's (reduction rate 4,
+``fca``, ``encnet``, ``ge``, ``gct``, ``srm``, ``cat`` and ``catlite`` are the modules of
+:mod:`braindecode.modules.attention` (ported from Wimpff et al. 2024's AttentionBaseNet);
+so is ``gsop``'s ``variant="braindecode"`` (:mod:`bci_attn.attention.gsop`). They are **not**
+rewritten: :class:`BraindecodeAttention` holds the braindecode module, returns its output
+unchanged and only records the gains it applied. Options keep braindecode's argument names
+except the reduction ratio, ``reduction`` as in the rest of the zoo (braindecode's
+``reduction_rate`` is accepted as its old name); the defaults are Wimpff's (reduction 4,
 ``freq_idx=0``, ``n_codewords=4``, no MLP, no extra GE parameters) except that CAT's temporal
 kernel is given in milliseconds (``kernel_ms``) like the rest of the zoo.
 
 Two adaptations at the boundary, neither touching the modules:
 
 - **Reduction clamp.** braindecode sizes bottlenecks as ``C // reduction_rate``, zero on the
-  1-channel input map. The rate handed to braindecode is ``min(reduction_rate, C)``, which
-  gives exactly ``max(1, C // reduction_rate)`` hidden units.
+  1-channel input map. The rate handed to braindecode is ``min(reduction, C)``, which
+  gives exactly ``max(1, C // reduction)`` hidden units.
 - **Single-row maps.** GSoP, FCA, EncNet, CAT and CATLite squeeze or transpose the height
   axis and only work with ``H = 1``; on maps that still have electrodes they are refused
   with a ValueError naming the insertion points after the spatial filter.
@@ -26,8 +28,7 @@ import torch
 from braindecode.modules import attention as bd
 from torch import nn
 
-from .base import AttentionModule, FeatureMap
-from .cbam import positive_int, spatial_kernel
+from .base import AttentionModule, FeatureMap, positive_int, spatial_kernel
 from .registry import register
 
 SINGLE_ROW_POINTS = (
@@ -45,9 +46,17 @@ def require_single_row(fmap: FeatureMap, module: str) -> None:
         )
 
 
-def clamped_rate(fmap: FeatureMap, module: str, reduction_rate: int) -> int:
-    """Reduction rate for braindecode giving ``max(1, C // reduction_rate)`` hidden units."""
-    return min(positive_int(module, "reduction_rate", reduction_rate), fmap.channels)
+#: braindecode's name of the reduction ratio, read as the zoo's ``reduction``.
+REDUCTION_ALIAS = {"reduction_rate": "reduction"}
+
+#: What the modules of this file are checked against and how they differ from it.
+BRAINDECODE = "braindecode 1.8.1 braindecode/modules/attention.py (used as is)"
+AS_IS = "nothing (braindecode's module; reduction clamped to >= 1 hidden unit)"
+
+
+def clamped_rate(fmap: FeatureMap, module: str, reduction: int) -> int:
+    """Reduction rate for braindecode giving ``max(1, C // reduction)`` hidden units."""
+    return min(positive_int(module, "reduction", reduction), fmap.channels)
 
 
 def least_squares_gain(x: torch.Tensor, y: torch.Tensor, dims: tuple[int, ...]) -> torch.Tensor:
@@ -138,26 +147,14 @@ class BraindecodeAttention(AttentionModule):
 
 
 @register(
-    "gsop",
-    summary="Global second-order pooling: covariance-based channel scaling "
-    "(Gao et al., CVPR 2019; braindecode's GSoP)",
-)
-def build_gsop(fmap: FeatureMap, *, reduction_rate: int = 4, bias: bool = True) -> nn.Module:
-    """braindecode ``GSoP(in_channels=C, reduction_rate, bias)``; needs ``H = 1``.
-
-    Records the output of ``pw_conv2``, the channel scale braindecode multiplies the map by
-    (braindecode's GSoP applies no sigmoid to it)."""
-    require_single_row(fmap, "gsop")
-    rate = clamped_rate(fmap, "gsop", reduction_rate)
-    return BraindecodeAttention(bd.GSoP(fmap.channels, rate, bias=bias), gate="pw_conv2")
-
-
-@register(
     "fca",
     summary="Frequency channel attention: DCT-pooled SE (Qin et al., ICCV 2021; "
     "braindecode's FCA)",
+    reference=BRAINDECODE,
+    differs=AS_IS,
+    aliases=REDUCTION_ALIAS,
 )
-def build_fca(fmap: FeatureMap, *, reduction_rate: int = 4, freq_idx: int = 0) -> nn.Module:
+def build_fca(fmap: FeatureMap, *, reduction: int = 4, freq_idx: int = 0) -> nn.Module:
     """braindecode ``FCA(in_channels=C, seq_len=W, reduction_rate, freq_idx)``; needs
     ``H = 1`` and the map's width. Records the output of its final sigmoid."""
     require_single_row(fmap, "fca")
@@ -167,7 +164,7 @@ def build_fca(fmap: FeatureMap, *, reduction_rate: int = 4, freq_idx: int = 0) -
             f"attention 'fca': option freq_idx must be a DCT index in 0..{width - 1} (the map "
             f"has {width} time samples), got {freq_idx!r}"
         )
-    rate = clamped_rate(fmap, "fca", reduction_rate)
+    rate = clamped_rate(fmap, "fca", reduction)
     module = bd.FCA(fmap.channels, seq_len=width, reduction_rate=rate, freq_idx=freq_idx)
     return BraindecodeAttention(module, gate="fc")
 
@@ -176,6 +173,8 @@ def build_fca(fmap: FeatureMap, *, reduction_rate: int = 4, freq_idx: int = 0) -
     "encnet",
     summary="Context encoding: codeword-based channel scaling (Zhang et al., CVPR 2018; "
     "braindecode's EncNet)",
+    reference=BRAINDECODE,
+    differs="nothing (braindecode's module)",
 )
 def build_encnet(fmap: FeatureMap, *, n_codewords: int = 4) -> nn.Module:
     """braindecode ``EncNet(in_channels=C, n_codewords)``; needs ``H = 1``. Records
@@ -189,13 +188,18 @@ def build_encnet(fmap: FeatureMap, *, n_codewords: int = 4) -> nn.Module:
     "ge",
     summary="Gather-excite: pooled or depthwise-gathered context gate (Hu et al., "
     "NeurIPS 2018; braindecode's GatherExcite)",
+    reference=BRAINDECODE + "; timm 1.0.31 timm/layers/gather_excite.py GatherExcite",
+    differs="nothing against braindecode; its parameter-free default equals timm's GE (timm "
+    "1.0.31 cannot build its MLP or gather parameters; braindecode's MLP has no biases and "
+    "its depthwise gather spans time only); reduction clamped to >= 1 hidden unit",
+    aliases=REDUCTION_ALIAS,
 )
 def build_ge(
     fmap: FeatureMap,
     *,
     extra_params: bool = False,
     use_mlp: bool = False,
-    reduction_rate: int = 4,
+    reduction: int = 4,
 ) -> nn.Module:
     """braindecode ``GatherExcite(in_channels=C, seq_len=W, extra_params, use_mlp,
     reduction_rate)``. Records ``σ(mlp(·))``: ``"channel"`` ``(B, C)``, or with
@@ -207,7 +211,7 @@ def build_ge(
         seq_len=seq_len,
         extra_params=bool(extra_params),
         use_mlp=bool(use_mlp),
-        reduction_rate=clamped_rate(fmap, "ge", reduction_rate),
+        reduction_rate=clamped_rate(fmap, "ge", reduction),
     )
     return BraindecodeAttention(module, gate="mlp", activation=torch.sigmoid)
 
@@ -216,6 +220,8 @@ def build_ge(
     "gct",
     summary="Gated channel transformation: normalised channel competition "
     "(Yang et al., CVPR 2020; braindecode's GCT)",
+    reference=BRAINDECODE,
+    differs="nothing (braindecode's module)",
 )
 def build_gct(fmap: FeatureMap) -> nn.Module:
     """braindecode ``GCT(in_channels=C)``. Its gate ``1 + tanh(·)`` is computed without
@@ -227,16 +233,19 @@ def build_gct(fmap: FeatureMap) -> nn.Module:
     "srm",
     summary="Style-based recalibration: mean/std channel gate (Lee et al., ICCV 2019; "
     "braindecode's SRM)",
+    reference=BRAINDECODE,
+    differs=AS_IS,
+    aliases=REDUCTION_ALIAS,
 )
 def build_srm(
-    fmap: FeatureMap, *, use_mlp: bool = False, reduction_rate: int = 4, bias: bool = False
+    fmap: FeatureMap, *, use_mlp: bool = False, reduction: int = 4, bias: bool = False
 ) -> nn.Module:
     """braindecode ``SRM(in_channels=C, use_mlp, reduction_rate, bias)``. Records
     ``σ(bn(·))``, the gate braindecode applies."""
     module = bd.SRM(
         fmap.channels,
         use_mlp=bool(use_mlp),
-        reduction_rate=clamped_rate(fmap, "srm", reduction_rate),
+        reduction_rate=clamped_rate(fmap, "srm", reduction),
         bias=bias,
     )
     return BraindecodeAttention(module, gate="bn", activation=torch.sigmoid)
@@ -246,11 +255,14 @@ def build_srm(
     "cat",
     summary="Collaborative channel + temporal attention with entropy pooling "
     "(Wu et al., IET CV 2023; braindecode's CAT)",
+    reference=BRAINDECODE,
+    differs=AS_IS + "; temporal kernel in milliseconds",
+    aliases=REDUCTION_ALIAS,
 )
 def build_cat(
     fmap: FeatureMap,
     *,
-    reduction_rate: int = 4,
+    reduction: int = 4,
     kernel_ms: float = 100.0,
     kernel_size: int | None = None,
     bias: bool = False,
@@ -264,7 +276,7 @@ def build_cat(
     )
     if k_t % 2 == 0:
         raise ValueError(f"attention 'cat': option kernel_size must be odd, got {k_t}")
-    rate = clamped_rate(fmap, "cat", reduction_rate)
+    rate = clamped_rate(fmap, "cat", reduction)
     return BraindecodeAttention(bd.CAT(fmap.channels, rate, k_t, bias=bias), spatial=True)
 
 
@@ -272,10 +284,13 @@ def build_cat(
     "catlite",
     summary="CAT without its temporal branch: collaborative channel attention "
     "(Wu et al., IET CV 2023; braindecode's CATLite)",
+    reference=BRAINDECODE,
+    differs=AS_IS,
+    aliases=REDUCTION_ALIAS,
 )
-def build_catlite(fmap: FeatureMap, *, reduction_rate: int = 4, bias: bool = True) -> nn.Module:
+def build_catlite(fmap: FeatureMap, *, reduction: int = 4, bias: bool = True) -> nn.Module:
     """braindecode ``CATLite(in_channels=C, reduction_rate, bias)``; needs ``H = 1``.
     Records the effective per-channel gain (equal to its channel gate)."""
     require_single_row(fmap, "catlite")
-    rate = clamped_rate(fmap, "catlite", reduction_rate)
+    rate = clamped_rate(fmap, "catlite", reduction)
     return BraindecodeAttention(bd.CATLite(fmap.channels, rate, bias=bias))

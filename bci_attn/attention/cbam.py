@@ -5,88 +5,32 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AttentionModule, FeatureMap, hidden_width
+from .base import (
+    AttentionModule,
+    FeatureMap,
+    choice,
+    flag,
+    hidden_width,
+    positive_int,
+    spatial_kernel,
+)
 from .registry import register
-
-
-def positive_int(module: str, option: str, value: object) -> int:
-    """``value`` if it is an integer >= 1, else a ValueError naming module and option."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"attention '{module}': option {option} must be an integer >= 1, got {value!r}"
-        )
-    return value
-
-
-def odd_int(module: str, option: str, value: object) -> int:
-    """``value`` if it is an odd integer >= 1 (symmetric "same" padding), else a ValueError."""
-    if positive_int(module, option, value) % 2 == 0:
-        raise ValueError(
-            f"attention '{module}': option {option} must be odd (symmetric 'same' padding), "
-            f"got {value!r}"
-        )
-    return value  # type: ignore[return-value]
-
-
-def fit_odd(kernel: int, length: int) -> int:
-    """``min(kernel, length)``, raised by one when even, so "same" padding stays symmetric.
-
-    On 2, 4 or 6 electrodes a 7-tap kernel becomes 3, 5 or 7 taps (one tap more than the
-    axis, reaching padding at the edges) rather than an even kernel padded on one side.
-    """
-    k = min(kernel, length)
-    return k if k % 2 else k + 1
-
-
-def spatial_kernel(
-    fmap: FeatureMap,
-    module: str,
-    *,
-    kernel_ms: float,
-    kernel_size: int | None,
-    electrode_kernel: int,
-) -> tuple[int, int]:
-    """EEG version of an image module's k×k "spatial" kernel: ``(k_e, k_t)``, both odd.
-
-    ``k_e`` is ``min(electrode_kernel, H)`` (raised by one when even, see :func:`fit_odd`);
-    ``k_t`` is ``kernel_size`` samples when given, else ``kernel_ms`` milliseconds at the
-    layer's sampling rate (odd, at most the map's width, see
-    :meth:`FeatureMap.kernel_samples`). On ``H = 1`` the kernel is temporal, ``(1, k_t)``.
-
-    Raises
-    ------
-    ValueError
-        Non-positive or even kernel sizes, a ``kernel_size`` longer than the map, or no
-        sampling rate when ``kernel_size`` is not given.
-    """
-    k_e = fit_odd(odd_int(module, "electrode_kernel", electrode_kernel), fmap.height)
-    if kernel_size is not None:
-        k_t = odd_int(module, "kernel_size", kernel_size)
-        if fmap.width is not None and k_t > fmap.width:
-            raise ValueError(
-                f"attention '{module}': option kernel_size={k_t} is longer than the map's "
-                f"{fmap.width} time samples; use an odd size of at most {fmap.width}"
-            )
-        return k_e, k_t
-    if isinstance(kernel_ms, bool) or not isinstance(kernel_ms, int | float) or not kernel_ms > 0:
-        raise ValueError(
-            f"attention '{module}': option kernel_ms must be a positive number of "
-            f"milliseconds, got {kernel_ms!r}"
-        )
-    return k_e, fmap.kernel_samples(float(kernel_ms), module=module)
 
 
 class ConvBlockAttention(AttentionModule):
     """Convolutional Block Attention Module [Woo2018]_, channel gate then spatial gate.
 
     Channel: ``M_c = σ(MLP(GAP x) + MLP(GMP x))`` with one shared MLP ``C → hidden → C``;
-    ``x' = M_c·x``. Spatial: ``M_s = σ(f([mean_c x'; max_c x']))``, ``y = M_s·x'``.
+    ``x' = M_c·x``. Spatial: ``M_s = σ(N(f([mean_c x'; max_c x'])))``, ``y = M_s·x'``, where
+    ``N`` is a BatchNorm over the single map (the official code's ``BasicConv``: ``f``
+    without bias, BN with momentum 0.01) or nothing (the paper's Eq. 3: ``f`` with bias).
 
     EEG adaptation: the paper's 7×7 ``f`` becomes a ``(k_e, k_t)`` kernel with "same"
     padding, ``k_e = min(electrode_kernel, H)`` along electrodes (made odd, see
-    :func:`fit_odd`) and ``k_t`` samples
-    (≈ ``kernel_ms``) along time; on maps whose electrodes were merged (``H = 1``) it is a
-    purely temporal ``(1, k_t)`` kernel.
+    :func:`~bci_attn.attention.base.fit_odd`) and ``k_t`` samples (≈ ``kernel_ms``) along
+    time; on maps whose electrodes were merged (``H = 1``) it is a purely temporal
+    ``(1, k_t)`` kernel, which equals a 7×7 kernel whose rows off the middle only ever see
+    zero padding.
 
     Parameters
     ----------
@@ -98,11 +42,15 @@ class ConvBlockAttention(AttentionModule):
         ``(k_e, k_t)`` of the spatial convolution.
     bias : bool
         Biases in the channel MLP.
+    spatial_norm : bool
+        BatchNorm after the spatial convolution (which then has no bias).
 
     Notes
     -----
     Input and output ``(B, C, H, W)``; records ``"channel"``: ``(B, C)`` and
-    ``"spatial"``: ``(B, H, W)``.
+    ``"spatial"``: ``(B, H, W)``. The pooled maps are stacked ``[mean; max]`` as in the
+    paper and timm (the official code stacks ``[max; mean]``: the same module with the
+    kernel's two input planes swapped).
 
     References
     ----------
@@ -111,7 +59,12 @@ class ConvBlockAttention(AttentionModule):
     """
 
     def __init__(
-        self, channels: int, hidden: int, kernel: tuple[int, int], bias: bool = False
+        self,
+        channels: int,
+        hidden: int,
+        kernel: tuple[int, int],
+        bias: bool,
+        spatial_norm: bool,
     ) -> None:
         super().__init__()
         self.mlp = nn.Sequential(
@@ -119,7 +72,8 @@ class ConvBlockAttention(AttentionModule):
             nn.ReLU(),
             nn.Conv2d(hidden, channels, kernel_size=1, bias=bias),
         )
-        self.spatial = nn.Conv2d(2, 1, kernel_size=kernel, padding="same")
+        self.spatial = nn.Conv2d(2, 1, kernel_size=kernel, padding="same", bias=not spatial_norm)
+        self.spatial_bn = nn.BatchNorm2d(1, momentum=0.01) if spatial_norm else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the channel then the spatial gate to ``(B, C, H, W)``; same shape out."""
@@ -129,14 +83,24 @@ class ConvBlockAttention(AttentionModule):
         self.record("channel", channel.flatten(1))
         x = x * channel
         pooled = torch.cat([x.mean(dim=1, keepdim=True), x.amax(dim=1, keepdim=True)], dim=1)
-        spatial = torch.sigmoid(self.spatial(pooled))  # (B, 1, H, W)
+        spatial = torch.sigmoid(self.spatial_bn(self.spatial(pooled)))  # (B, 1, H, W)
         self.record("spatial", spatial.squeeze(1))
         return x * spatial
+
+
+#: ``(MLP biases, BatchNorm after the spatial conv)`` per variant (see :func:`build_cbam`).
+CBAM_VARIANTS = {"official": (True, True), "paper": (False, False)}
 
 
 @register(
     "cbam",
     summary="CBAM: channel MLP gate then (electrode x time) conv gate (Woo et al., ECCV 2018)",
+    reference="Jongchan/attention-module MODELS/cbam.py @ 459efad; "
+    "timm 1.0.31 timm/layers/cbam.py CbamModule(mlp_bias=True)",
+    differs="variant paper: no MLP biases, spatial conv with bias and no BatchNorm "
+    "(Eq. 2-3); EEG kernel (min(7, H), k_t ≈ 100 ms); default official",
+    version=2,
+    legacy={"variant": "paper"},
 )
 def build_cbam(
     fmap: FeatureMap,
@@ -145,17 +109,24 @@ def build_cbam(
     kernel_ms: float = 100.0,
     kernel_size: int | None = None,
     electrode_kernel: int = 7,
-    bias: bool = False,
+    variant: str = "official",
+    bias: bool | None = None,
 ) -> nn.Module:
     """Build CBAM for ``fmap``.
 
     ``reduction`` sets the MLP width ``C // reduction`` (>= 1); the spatial kernel is
     ``(min(electrode_kernel, H), k_t)`` with ``k_t`` from ``kernel_size`` (samples) or
     ``kernel_ms`` (milliseconds at this layer's rate).
+
+    ``variant``: ``"official"`` is the authors' code (MLP with biases; spatial conv without
+    bias → BatchNorm → σ), which timm also has; ``"paper"`` follows Eq. 2-3 (no MLP biases,
+    spatial conv with bias → σ), bci-attn 0.1's CBAM. ``bias`` overrides the variant's MLP
+    biases (``None``: as the variant).
     """
     reduction = positive_int("cbam", "reduction", reduction)
-    if not isinstance(bias, bool):
-        raise ValueError(f"attention 'cbam': option bias must be True or False, got {bias!r}")
+    mlp_bias, spatial_norm = CBAM_VARIANTS[choice("cbam", "variant", variant, list(CBAM_VARIANTS))]
+    if bias is not None:
+        mlp_bias = flag("cbam", "bias", bias)
     kernel = spatial_kernel(
         fmap,
         "cbam",
@@ -163,6 +134,5 @@ def build_cbam(
         kernel_size=kernel_size,
         electrode_kernel=electrode_kernel,
     )
-    return ConvBlockAttention(
-        fmap.channels, hidden_width(fmap.channels, reduction), kernel, bias=bias
-    )
+    hidden = hidden_width(fmap.channels, reduction)
+    return ConvBlockAttention(fmap.channels, hidden, kernel, mlp_bias, spatial_norm)

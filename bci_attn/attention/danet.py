@@ -15,8 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AttentionModule, FeatureMap, hidden_width
-from .cbam import positive_int
+from .base import AttentionModule, FeatureMap, hidden_width, positive_int
 from .registry import register
 
 FITTING_POINTS = (
@@ -166,6 +165,10 @@ def _pam_options(
     "danet",
     summary="Dual Attention Network: position + channel self-attention, γ=0 at init "
     "(Fu et al., CVPR 2019)",
+    reference="junfu1115/DANet encoding/nn/da_att.py PAM_Module, CAM_Module @ b0a0fa0",
+    differs="PAM(x) + CAM(x) - x: the two branches on the map itself, without the "
+    "segmentation head's 3x3 conv + BN + ReLU around each; key width >= 1; maps over "
+    "max_positions positions refused",
 )
 def build_danet(fmap: FeatureMap, *, reduction: int = 8, max_positions: int = 4096) -> nn.Module:
     """``PAM(x) + CAM(x) − x``; queries/keys ``max(1, C // reduction)`` wide; maps with more
@@ -177,6 +180,8 @@ def build_danet(fmap: FeatureMap, *, reduction: int = 8, max_positions: int = 40
 @register(
     "danet-pam",
     summary="DANet's position attention module alone, γ=0 at init (Fu et al., CVPR 2019)",
+    reference="junfu1115/DANet encoding/nn/da_att.py PAM_Module @ b0a0fa0",
+    differs="nothing besides key width >= 1 and the max_positions guard",
 )
 def build_danet_pam(
     fmap: FeatureMap, *, reduction: int = 8, max_positions: int = 4096
@@ -190,6 +195,8 @@ def build_danet_pam(
 @register(
     "danet-cam",
     summary="DANet's channel attention module alone, γ=0 at init (Fu et al., CVPR 2019)",
+    reference="junfu1115/DANet encoding/nn/da_att.py CAM_Module @ b0a0fa0",
+    differs="nothing",
 )
 def build_danet_cam(fmap: FeatureMap) -> nn.Module:
     """CAM: ``C × C`` attention, parameter-free besides ``γ``; fits any map size."""

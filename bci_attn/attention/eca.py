@@ -80,6 +80,9 @@ class EfficientChannelAttention(AttentionModule):
 @register(
     "eca",
     summary="ECA: adaptive 1-D conv over pooled channels (Wang et al., CVPR 2020)",
+    reference="BangguWu/ECANet models/eca_module.py eca_layer @ b332f6b; "
+    "timm 1.0.31 timm/layers/eca.py EcaModule",
+    differs="nothing (adaptive k by the paper's formula, 1 for C < 8 where timm raises it to 3)",
 )
 def build_eca(fmap: FeatureMap, *, kernel_size: int | None = None) -> nn.Module:
     """Build ECA; ``kernel_size=None`` takes the adaptive ``k`` of :func:`eca_kernel_size`."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AttentionModule, FeatureMap, hidden_width
-from .cbam import positive_int
+from .base import AttentionModule, FeatureMap, hidden_width, positive_int
 from .registry import register
 
 
@@ -65,6 +64,8 @@ class ElectrodeAttention(AttentionModule):
     "electrode",
     summary="Electrode attention: SE gate over electrodes before the spatial filter "
     "(EEG-native; SE recipe of Hu et al., CVPR 2018)",
+    reference="none: EEG-native, the SE recipe (Hu et al., CVPR 2018) over electrodes",
+    differs="nothing (not from the vision literature)",
     default_at="input",
 )
 def build_electrode(fmap: FeatureMap, *, reduction: int = 4) -> nn.Module:

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from .base import AttentionModule, FeatureMap, hidden_width
-from .cbam import positive_int
+from .base import AttentionModule, FeatureMap, choice, common_groups, hidden_width, positive_int
 from .registry import register
-
-
-def branch_groups(channels: int, width: int, groups: int) -> int:
-    """Largest group count ``<= groups`` dividing both ``channels`` and ``width``.
-
-    EPSANet's groups 1, 4, 8, 16 assume 64+ channels; EEG maps have 1-40, where e.g.
-    16 groups cannot split a 16 → 4 convolution.
-    """
-    common = math.gcd(channels, width)
-    return max(g for g in range(1, min(groups, common) + 1) if common % g == 0)
 
 
 def _odd_lengths(module: str, option: str, values: Sequence[object]) -> list[int]:
@@ -57,11 +45,17 @@ class PyramidSplitAttention(AttentionModule):
 
     EEG adaptation: the kernels run along time only, ``(1, k)``, the paper's 3, 5, 7, 9
     being samples at this layer (or milliseconds, see :func:`build_epsa`). Group counts are
-    clamped to divide ``C`` and ``w`` (:func:`branch_groups`). When ``C`` is a multiple of
-    ``S`` the branches are ``w = C / S`` wide and the output is the concatenation, as in the
-    paper; otherwise they are ``w = ⌈C / S⌉`` wide and a bias-free 1×1 convolution maps the
-    ``S·w`` concatenated channels back to ``C`` (this is the case at the input point,
-    ``C = 1``).
+    clamped to divide ``C`` and ``w`` (:func:`~bci_attn.attention.base.common_groups`).
+    When ``C`` is a multiple of ``S`` the branches are ``w = C / S`` wide and the output is
+    the concatenation, as in the paper; otherwise they are ``w = ⌈C / S⌉`` wide and a
+    bias-free 1×1 convolution maps the ``S·w`` concatenated channels back to ``C`` (this is
+    the case at the input point, ``C = 1``).
+
+    The PSA module replaces the map by its branch features; EPSANet uses it inside a
+    residual bottleneck (``EPSABlock``: 1×1 conv, PSA, BN, 1×1 conv, + identity, ReLU). With
+    ``residual=True`` the output is ``x + BN(PSA(x))``: the identity path and the BN that
+    follows PSA there, without the block's 1×1 convolutions and ReLUs (its last ReLU would
+    zero the negative half of a signed EEG map).
 
     Parameters
     ----------
@@ -73,6 +67,8 @@ class PyramidSplitAttention(AttentionModule):
         Group count of each branch (already clamped).
     se_hidden : int
         Hidden width of the shared SE module.
+    residual : bool
+        Return ``x + BN(PSA(x))`` instead of ``PSA(x)``.
 
     Notes
     -----
@@ -87,7 +83,12 @@ class PyramidSplitAttention(AttentionModule):
     """
 
     def __init__(
-        self, channels: int, kernels: Sequence[int], groups: Sequence[int], se_hidden: int
+        self,
+        channels: int,
+        kernels: Sequence[int],
+        groups: Sequence[int],
+        se_hidden: int,
+        residual: bool,
     ) -> None:
         super().__init__()
         n = len(kernels)
@@ -101,6 +102,9 @@ class PyramidSplitAttention(AttentionModule):
         self.project = (
             nn.Identity() if concat == channels else nn.Conv2d(concat, channels, 1, bias=False)
         )
+        self.residual = residual
+        if residual:
+            self.bn = nn.BatchNorm2d(channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, H, W)`` → ``(B, C, H, W)``."""
@@ -111,13 +115,20 @@ class PyramidSplitAttention(AttentionModule):
         out = (feats * weights).flip(1).flatten(1, 2)  # last branch first, as the official code
         if isinstance(self.project, nn.Identity):
             self.record("channel", weights.flip(1).flatten(1))
-        return self.project(out)
+        out = self.project(out)
+        return x + self.bn(out) if self.residual else out
 
 
 @register(
     "epsa",
     summary="Pyramid Split Attention: multi-kernel temporal branches weighted by a shared SE "
     "and a softmax (EPSANet, Zhang et al., 2021)",
+    reference="murufeng/EPSANet models/epsanet.py PSAModule @ 9955041",
+    differs="variant eeg: x + BN(PSA(x)), the identity path of EPSANet's bottleneck (PSA "
+    "alone replaces the map); temporal (1, k) kernels; groups clamped to divide the "
+    "branches; a 1x1 projection when 4 does not divide C; default eeg",
+    version=2,
+    legacy={"variant": "official"},
 )
 def build_epsa(
     fmap: FeatureMap,
@@ -126,10 +137,17 @@ def build_epsa(
     kernel_ms: Sequence[float] | None = None,
     groups: Sequence[int] = (1, 4, 8, 16),
     reduction: int = 16,
+    variant: str = "eeg",
 ) -> nn.Module:
     """PSA with temporal kernels ``kernels`` (samples) or, when given, ``kernel_ms``
     (milliseconds at this layer's rate, one per branch); ``groups`` are clamped to divide the
-    branch convolutions; the shared SE is ``max(1, w // reduction)`` wide."""
+    branch convolutions; the shared SE is ``max(1, w // reduction)`` wide.
+
+    ``variant``: ``"official"`` is EPSANet's ``PSAModule``, whose output replaces the map
+    (bci-attn 0.1's EPSA); ``"eeg"`` returns ``x + BN(PSA(x))``, the identity path of
+    EPSANet's bottleneck, so that the signal passes the module.
+    """
+    residual = choice("epsa", "variant", variant, ["official", "eeg"]) == "eeg"
     if kernel_ms is not None:
         if len(kernel_ms) != len(groups):
             raise ValueError(
@@ -146,7 +164,7 @@ def build_epsa(
         )
     width = -(-fmap.channels // len(lengths))
     clamped = [
-        branch_groups(fmap.channels, width, positive_int("epsa", "groups", g)) for g in groups
+        common_groups(fmap.channels, width, positive_int("epsa", "groups", g)) for g in groups
     ]
     hidden = hidden_width(width, positive_int("epsa", "reduction", reduction))
-    return PyramidSplitAttention(fmap.channels, lengths, clamped, hidden)
+    return PyramidSplitAttention(fmap.channels, lengths, clamped, hidden, residual)

@@ -7,8 +7,7 @@ import math
 import torch
 from torch import nn
 
-from .base import AttentionModule, FeatureMap
-from .cbam import positive_int
+from .base import AttentionModule, FeatureMap, choice, flag, positive_int
 from .registry import register
 
 
@@ -22,10 +21,11 @@ class ExternalAttention(AttentionModule):
         attn = softmax(attn) over positions N
         attn = attn / Σ_S attn                  double normalisation
         out  = BN(conv1×1(M_v attn))            (B, C, H, W), M_v: Conv1d S→C
-        y    = ReLU(out + x)
+        y    = ReLU(out + x)                    (relu=True, the official code), else out + x
 
     Linear in ``N``, so it fits every insertion point. Nothing in it is EEG-specific: the
-    1×1 convolutions and the memories act per position.
+    1×1 convolutions and the memories act per position; but the final ReLU zeroes the
+    negative half of a signed EEG map (raw EEG, BatchNorm or ELU outputs).
 
     Parameters
     ----------
@@ -34,15 +34,16 @@ class ExternalAttention(AttentionModule):
     memory : int
         Memory units ``S`` (64 in the paper).
     relu : bool
-        Apply the final ReLU of the paper (``False`` leaves ``out + x``).
+        Apply the final ReLU of the official code (``False`` leaves ``out + x``).
 
     Notes
     -----
     Initialisation as in the official code: convolution weights ``N(0, 2/n)`` with ``n``
     the fan-out, BN scale 1 and shift 0, ``M_v = M_kᵀ``. The official code assigns
     ``linear_1.weight.data = linear_0.weight.data.permute(1, 0, 2)``, a *view* that ties the
-    two memories' storage; here ``M_v`` starts as a copy of ``M_kᵀ`` and trains on its own,
-    as the paper describes two independent memories.
+    two memories' storage (and then re-initialises that storage with ``linear_1``'s fan-out,
+    ``C``); here ``M_v`` starts as a copy of ``M_kᵀ`` and trains on its own, as the paper
+    describes two independent memories. The forward function is the official one.
 
     Records ``"memory"`` ``(B, S, N)``: the doubly normalised attention (each column sums to
     1 over the ``S`` units), positions flattened electrode-major.
@@ -54,7 +55,7 @@ class ExternalAttention(AttentionModule):
         (IEEE TPAMI 2022).
     """
 
-    def __init__(self, channels: int, memory: int, relu: bool = True) -> None:
+    def __init__(self, channels: int, memory: int, relu: bool) -> None:
         super().__init__()
         self.relu = relu
         self.conv_in = nn.Conv2d(channels, channels, 1)
@@ -81,14 +82,29 @@ class ExternalAttention(AttentionModule):
         return torch.relu(out) if self.relu else out
 
 
+#: Final ReLU per variant (see :func:`build_external`).
+EXTERNAL_RELU = {"official": True, "eeg": False}
+
+
 @register(
     "external",
     summary="External Attention: two learned memories, double normalisation, linear in N "
     "(EANet, Guo et al., 2021)",
+    reference="MenghaoGuo/EANet model_torch.py External_attention @ 59c03cb",
+    differs="variant eeg: out + x without the final ReLU (keeps signed EEG maps); M_v an "
+    "untied copy of M_k^T at init (the official code ties their storage); default eeg",
+    version=2,
+    legacy={"variant": "official"},
 )
-def build_external(fmap: FeatureMap, *, memory: int = 64, relu: bool = True) -> nn.Module:
-    """External attention with ``memory`` units; ``relu=False`` drops the final ReLU (which
-    otherwise clips the negative half of the map, e.g. of the raw EEG at the input point)."""
-    if not isinstance(relu, bool):
-        raise ValueError(f"attention 'external': option relu must be True or False, got {relu!r}")
+def build_external(
+    fmap: FeatureMap, *, memory: int = 64, variant: str = "eeg", relu: bool | None = None
+) -> nn.Module:
+    """External attention with ``memory`` units.
+
+    ``variant``: ``"official"`` ends with ``ReLU(out + x)`` as EANet's code (bci-attn 0.1's
+    default); ``"eeg"`` returns ``out + x``, since the ReLU clips the negative half of a
+    signed EEG map. ``relu`` overrides the variant's ReLU (``None``: as the variant).
+    """
+    variant = choice("external", "variant", variant, list(EXTERNAL_RELU))
+    relu = EXTERNAL_RELU[variant] if relu is None else flag("external", "relu", relu)
     return ExternalAttention(fmap.channels, positive_int("external", "memory", memory), relu)

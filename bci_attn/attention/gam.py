@@ -5,8 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AttentionModule, FeatureMap, hidden_width
-from .cbam import positive_int, spatial_kernel
+from .base import AttentionModule, FeatureMap, hidden_width, positive_int, spatial_kernel
 from .registry import register
 
 
@@ -71,6 +70,9 @@ class GlobalAttention(AttentionModule):
     "gam",
     summary="Global Attention Mechanism: per-position channel MLP + conv spatial gate "
     "(Liu, Shao & Hoffmann, arXiv 2021)",
+    reference="no official code; the widely copied GAM_Attention (ungrouped convs, with the "
+    "channel sigmoid)",
+    differs="nothing besides the EEG kernels (min(7, H), k_t ≈ 100 ms) and hidden width >= 1",
 )
 def build_gam(
     fmap: FeatureMap,

@@ -5,13 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AttentionModule, FeatureMap
-from .cbam import spatial_kernel
+from .base import AttentionModule, FeatureMap, choice, flag, spatial_kernel, unit_fraction
 from .eca import check_channel_kernel, eca_kernel_size
 from .registry import register
 
 
-def important_channels(channels: int, ratio: float) -> int:
+def important_channels(channels: int, rate: float) -> int:
     """``C_im = |λ·C|_even``, the size of HAM's important channel group.
 
     ``|·|_even`` is the nearest even number (``C = 8 → 4``, ``16 → 10``, ``40 → 24``).
@@ -22,7 +21,7 @@ def important_channels(channels: int, ratio: float) -> int:
     """
     if channels == 1:
         return 1
-    even = 2 * int(ratio * channels / 2 + 0.5)
+    even = 2 * int(rate * channels / 2 + 0.5)
     return min(max(even, 1), channels - 1)
 
 
@@ -39,9 +38,11 @@ class HybridAttention(AttentionModule):
     is ``[C/C_im · mean_c F₁; max_c F₁]`` (resp. ``C/(C − C_im)`` for ``F₂``), i.e. the mean
     over the group's own channels; as in the paper the max is taken over the masked map, so
     masked channels count as zeros. One shared convolution + BatchNorm maps both
-    descriptors to ``A_Sᵢ = σ(ReLU(BN(conv(·))))`` (in ``[0.5, 1)``); the two descriptors go
-    through the convolution and the BatchNorm together, stacked along the batch, so the BN
-    statistics are shared as the weights are. ``F'' = A_S₁·F₁ + A_S₂·F₂``.
+    descriptors to ``A_Sᵢ = σ(ReLU(BN(conv(·))))`` (in ``[0.5, 1)``); ``F'' = A_S₁·F₁ +
+    A_S₂·F₂``. The circulating implementations call the BatchNorm once per group, so each
+    group is normalised with its own batch statistics and the running statistics are
+    updated twice per step (``separate_norm=True``); bci-attn 0.1 stacked the two
+    descriptors along the batch, one BatchNorm pass with shared statistics.
 
     Output ``ReLU(F'' + x)`` with ``residual=True`` (how the circulating implementations
     place HAM in a ResBlock), ``F'' + x`` with ``residual_relu=False``, else ``F''``.
@@ -51,8 +52,7 @@ class HybridAttention(AttentionModule):
     ``H = 1`` a temporal ``(1, k_t)`` kernel. Small ``C`` is handled by
     :func:`important_channels`. The maps at every insertion point of EEGNet and
     ShallowFBCSPNet are signed (raw EEG, BatchNorm outputs, ELU, log-power), so the
-    residual's ReLU zeroes their negative part; ``residual_relu=False`` keeps it (the
-    default stays the circulating implementations' ReLU, which the zoo's results used).
+    residual's ReLU zeroes their negative part; ``residual_relu=False`` keeps it.
 
     Parameters
     ----------
@@ -68,6 +68,9 @@ class HybridAttention(AttentionModule):
         Add the input back: return ``ReLU(F'' + x)`` (or ``F'' + x``) instead of ``F''``.
     residual_relu : bool
         Apply the ReLU to the residual sum.
+    separate_norm : bool
+        One BatchNorm pass per channel group (own batch statistics), else one pass over
+        both groups stacked along the batch.
 
     Notes
     -----
@@ -90,14 +93,16 @@ class HybridAttention(AttentionModule):
         channel_kernel: int,
         spatial_kernel: tuple[int, int],
         n_important: int,
-        residual: bool = True,
-        residual_relu: bool = True,
+        residual: bool,
+        residual_relu: bool,
+        separate_norm: bool,
     ) -> None:
         super().__init__()
         self.channels = channels
         self.n_important = n_important
         self.residual = residual
         self.residual_relu = residual_relu
+        self.separate_norm = separate_norm
         self.alpha = nn.Parameter(torch.tensor(0.5))
         self.beta = nn.Parameter(torch.tensor(0.5))
         self.channel_conv = nn.Conv1d(
@@ -119,7 +124,7 @@ class HybridAttention(AttentionModule):
         return torch.zeros_like(a_c).scatter_(1, top, 1.0)
 
     def spatial_attention(self, descriptors: torch.Tensor) -> torch.Tensor:
-        """``σ(ReLU(BN(conv(d))))`` for stacked ``(N, 2, H, W)`` descriptors."""
+        """``σ(ReLU(BN(conv(d))))`` for ``(N, 2, H, W)`` descriptors; ``(N, 1, H, W)``."""
         return torch.sigmoid(torch.relu(self.spatial_bn(self.spatial_conv(descriptors))))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -132,16 +137,14 @@ class HybridAttention(AttentionModule):
         groups = [(f1 * mask, c / self.n_important)]
         if split:
             groups.append((f1 * (1.0 - mask), c / (c - self.n_important)))
-        descriptors = torch.cat(
-            [
-                torch.cat(
-                    [g.mean(dim=1, keepdim=True) * scale, g.amax(dim=1, keepdim=True)], dim=1
-                )
-                for g, scale in groups
-            ],
-            dim=0,
-        )  # (B·groups, 2, H, W)
-        a_s = self.spatial_attention(descriptors).split(b, dim=0)
+        descriptors = [
+            torch.cat([g.mean(dim=1, keepdim=True) * scale, g.amax(dim=1, keepdim=True)], dim=1)
+            for g, scale in groups
+        ]  # (B, 2, H, W) per group
+        if self.separate_norm:
+            a_s = [self.spatial_attention(d) for d in descriptors]
+        else:
+            a_s = self.spatial_attention(torch.cat(descriptors, dim=0)).split(b, dim=0)
         out = a_s[0] * groups[0][0]
         self.record("spatial_important", a_s[0].squeeze(1))
         spatial = a_s[0] * self.n_important
@@ -155,36 +158,51 @@ class HybridAttention(AttentionModule):
         return torch.relu(out + x) if self.residual_relu else out + x
 
 
+#: ``(separate_norm, residual_relu)`` per variant (see :func:`build_ham`).
+HAM_VARIANTS = {"circulating": (True, True), "eeg": (True, False), "bci-attn-0.1": (False, True)}
+
+
 @register(
     "ham",
     summary="HAM: ECA-like channel gate + channel-separated spatial gate (Li et al., PR 2022)",
+    reference="no official code (Li et al., Pattern Recognition 2022); the circulating "
+    "implementations (CASA_HAM / SpatialAttention_HAM)",
+    differs="variant eeg: F'' + x instead of ReLU(F'' + x) (keeps signed EEG maps); "
+    "bci-attn-0.1: the groups share one BatchNorm pass; convs without bias (CASA_HAM has "
+    "them); EEG kernel (min(7, H), k_t ≈ 100 ms); C_im clamped to [1, C-1]; default eeg",
+    version=2,
+    legacy={"variant": "bci-attn-0.1"},
+    aliases={"ratio": "separation_rate"},
 )
 def build_ham(
     fmap: FeatureMap,
     *,
-    ratio: float = 0.6,
+    separation_rate: float = 0.6,
     channel_kernel: int | None = None,
     kernel_ms: float = 100.0,
     kernel_size: int | None = None,
     electrode_kernel: int = 7,
     residual: bool = True,
-    residual_relu: bool = True,
+    variant: str = "eeg",
+    residual_relu: bool | None = None,
 ) -> nn.Module:
     """Build HAM for ``fmap``.
 
-    ``ratio`` is λ (``C_im = |λC|_even``, clamped, see :func:`important_channels`);
-    ``channel_kernel=None`` takes ECA's adaptive ``k``; the shared spatial kernel is
-    ``(min(electrode_kernel, H), k_t)`` with ``k_t`` from ``kernel_size`` or ``kernel_ms``.
+    ``separation_rate`` is λ (``C_im = |λC|_even``, clamped, see
+    :func:`important_channels`; old name ``ratio``); ``channel_kernel=None`` takes ECA's
+    adaptive ``k``; the shared spatial kernel is ``(min(electrode_kernel, H), k_t)`` with
+    ``k_t`` from ``kernel_size`` or ``kernel_ms``.
+
+    ``variant``: ``"circulating"`` computes what the circulating implementations do
+    (a BatchNorm pass per channel group, ``ReLU(F'' + x)``); ``"eeg"`` the same with
+    ``F'' + x``, since the ReLU zeroes half of a signed EEG map; ``"bci-attn-0.1"`` shares one
+    BatchNorm pass between the groups with ``ReLU(F'' + x)``, as bci-attn 0.1 did (kept to
+    rebuild its runs). ``residual_relu`` overrides the variant's ReLU (``None``: as the
+    variant).
     """
-    if isinstance(ratio, bool) or not isinstance(ratio, int | float) or not 0 < ratio < 1:
-        raise ValueError(
-            f"attention 'ham': option ratio must be a number in (0, 1), got {ratio!r}"
-        )
-    for name, value in (("residual", residual), ("residual_relu", residual_relu)):
-        if not isinstance(value, bool):
-            raise ValueError(
-                f"attention 'ham': option {name} must be True or False, got {value!r}"
-            )
+    separate_norm, relu = HAM_VARIANTS[choice("ham", "variant", variant, list(HAM_VARIANTS))]
+    if residual_relu is not None:
+        relu = flag("ham", "residual_relu", residual_relu)
     if channel_kernel is None:
         k_c = eca_kernel_size(fmap.channels)
     else:
@@ -200,7 +218,10 @@ def build_ham(
         fmap.channels,
         k_c,
         kernel,
-        important_channels(fmap.channels, ratio),
-        residual,
-        residual_relu,
+        important_channels(
+            fmap.channels, unit_fraction("ham", "separation_rate", separation_rate)
+        ),
+        flag("ham", "residual", residual),
+        relu,
+        separate_norm,
     )

@@ -5,13 +5,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AttentionModule, FeatureMap
+from .base import AttentionModule, FeatureMap, choice, flag
 from .registry import register
 
 
-def _bn_weights(bn: nn.modules.batchnorm._BatchNorm) -> torch.Tensor:
-    """``|γ|/Σ|γ|`` of a BatchNorm's scale factors (kept in the graph)."""
-    g = bn.weight.abs()
+def bn_weights(bn: nn.modules.batchnorm._BatchNorm, constant: bool) -> torch.Tensor:
+    """``|γ|/Σ|γ|`` of a BatchNorm's scale factors, ``(features,)``; ``constant``: outside
+    the graph (no gradient through ``w``), as the official code's ``bn.weight.data``."""
+    g = (bn.weight.detach() if constant else bn.weight).abs()
     return g / g.sum()
 
 
@@ -25,9 +26,10 @@ class NormalizationAttention(AttentionModule):
     method adds ``sparsity·Σ|γ|`` over these BN scales to the training loss:
     :meth:`penalty`.
 
-    The official code reads ``bn.weight.data`` so that ``w`` is a constant in the graph;
-    here ``w`` keeps its gradient, as the paper's formula has it. On EEG maps nothing else
-    changes: the pixel BN binds the module to the map's electrodes × time size.
+    The official code reads ``bn.weight.data``, so that ``w`` is a constant in the graph
+    (``constant_weights=True``); the paper's formula differentiates through ``w`` as well.
+    On EEG maps nothing else changes: the pixel BN binds the module to the map's
+    electrodes × time size.
 
     Parameters
     ----------
@@ -37,6 +39,8 @@ class NormalizationAttention(AttentionModule):
         ``(H, W)`` for the pixel part; None for the channel part alone.
     sparsity : float
         Weight ``s`` of the L1 penalty.
+    constant_weights : bool
+        ``w`` without gradient (official code), else with (paper).
 
     Notes
     -----
@@ -52,10 +56,15 @@ class NormalizationAttention(AttentionModule):
     """
 
     def __init__(
-        self, channels: int, size: tuple[int, int] | None = None, sparsity: float = 1e-4
+        self,
+        channels: int,
+        size: tuple[int, int] | None,
+        sparsity: float,
+        constant_weights: bool,
     ) -> None:
         super().__init__()
         self.sparsity = sparsity
+        self.constant_weights = constant_weights
         self.size = size
         self.channel_bn = nn.BatchNorm2d(channels, affine=True)
         self.pixel_bn = nn.BatchNorm1d(size[0] * size[1]) if size is not None else None
@@ -63,7 +72,7 @@ class NormalizationAttention(AttentionModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply NAM to ``(B, C, H, W)``; same shape out."""
         b, c, h, w = x.shape
-        weights = _bn_weights(self.channel_bn)
+        weights = bn_weights(self.channel_bn, self.constant_weights)
         self.record("channel_importance", weights)
         gate = torch.sigmoid(weights[None, :, None, None] * self.channel_bn(x))
         self.record("channel", gate.mean(dim=(2, 3)))
@@ -75,7 +84,7 @@ class NormalizationAttention(AttentionModule):
                     f"{self.size[1]} maps and got {h}x{w}"
                 )
             pixels = x.reshape(b, c, h * w).transpose(1, 2)  # (B, H·W, C)
-            weights = _bn_weights(self.pixel_bn)
+            weights = bn_weights(self.pixel_bn, self.constant_weights)
             gate = torch.sigmoid(weights[None, :, None] * self.pixel_bn(pixels))
             gate = gate.transpose(1, 2).reshape(b, c, h, w)
             self.record("spatial", gate.mean(dim=1))
@@ -93,14 +102,31 @@ class NormalizationAttention(AttentionModule):
 @register(
     "nam",
     summary="NAM: gates from BatchNorm scale factors, L1 penalty (Liu et al., 2021)",
+    reference="Christian-lyc/NAM MODELS/attention.py Channel_Att @ 6e8d3e3 "
+    "(pixel part Spatial_Att @ d135ad4)",
+    differs="variant paper: the gradient also flows through w = |γ|/Σ|γ| (the official code "
+    "reads bn.weight.data); default official",
+    version=2,
+    legacy={"variant": "paper"},
 )
-def build_nam(fmap: FeatureMap, *, spatial: bool = False, sparsity: float = 1e-4) -> nn.Module:
-    """Build NAM; ``spatial=True`` adds the pixel part (bound to the map size)."""
-    if not isinstance(spatial, bool):
-        raise ValueError(f"attention 'nam': option spatial must be True or False, got {spatial!r}")
+def build_nam(
+    fmap: FeatureMap,
+    *,
+    spatial: bool = False,
+    sparsity: float = 1e-4,
+    variant: str = "official",
+) -> nn.Module:
+    """Build NAM; ``spatial=True`` adds the pixel part (bound to the map size).
+
+    ``variant``: ``"official"`` takes ``w = |γ|/Σ|γ|`` as a constant (the official code's
+    ``bn.weight.data``); ``"paper"`` differentiates through ``w`` too, as the formula reads
+    (bci-attn 0.1's NAM). The forward pass is the same.
+    """
+    spatial = flag("nam", "spatial", spatial)
     if isinstance(sparsity, bool) or not isinstance(sparsity, int | float) or sparsity < 0:
         raise ValueError(
             f"attention 'nam': option sparsity must be a number >= 0, got {sparsity!r}"
         )
+    constant = choice("nam", "variant", variant, ["official", "paper"]) == "official"
     size = fmap.require_size("nam") if spatial else None
-    return NormalizationAttention(fmap.channels, size, float(sparsity))
+    return NormalizationAttention(fmap.channels, size, float(sparsity), constant)

@@ -89,6 +89,9 @@ class ShuffleAttention(AttentionModule):
 @register(
     "sa",
     summary="Shuffle Attention: grouped channel + GroupNorm gates (Zhang & Yang, ICASSP 2021)",
+    reference="wofmanaf/SA-Net models/sa_resnet.py sa_layer @ 00a6760",
+    differs="nothing besides the default group count (largest G <= 8 with C % 2G == 0; "
+    "SA-Net's 64 assumes 256+ channels)",
 )
 def build_sa(fmap: FeatureMap, *, groups: int | None = None) -> nn.Module:
     """Build SA; ``groups=None`` takes the largest ``G <= 8`` with ``C % 2G == 0``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .base import AttentionModule, FeatureMap, hidden_width
+from .base import AttentionModule, FeatureMap, choice, flag, hidden_width, positive_int
 from .registry import register
 
 
@@ -24,7 +24,8 @@ class SqueezeExcitation(AttentionModule):
     hidden : int
         Bottleneck width (``hidden_width(C, reduction)``, at least 1).
     bias : bool
-        Biases in the two fully connected layers (the paper's formula has none).
+        Biases in the two fully connected layers (the official models have them, the
+        paper's formula has none).
 
     Notes
     -----
@@ -37,7 +38,7 @@ class SqueezeExcitation(AttentionModule):
        CVPR 2018, 7132-7141.
     """
 
-    def __init__(self, channels: int, hidden: int, bias: bool = False) -> None:
+    def __init__(self, channels: int, hidden: int, bias: bool) -> None:
         super().__init__()
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc1 = nn.Conv2d(channels, hidden, kernel_size=1, bias=bias)
@@ -51,13 +52,29 @@ class SqueezeExcitation(AttentionModule):
         return x * scale
 
 
-@register("se", summary="Squeeze-and-Excitation channel gate (Hu et al., CVPR 2018)")
-def build_se(fmap: FeatureMap, *, reduction: int = 4, bias: bool = False) -> nn.Module:
-    """Build SE for ``fmap``; ``reduction`` sets the bottleneck ``C // reduction`` (>= 1)."""
-    if isinstance(reduction, bool) or not isinstance(reduction, int) or reduction < 1:
-        raise ValueError(
-            f"attention 'se': option reduction must be an integer >= 1, got {reduction!r}"
-        )
-    if not isinstance(bias, bool):
-        raise ValueError(f"attention 'se': option bias must be True or False, got {bias!r}")
+#: Biases of the two fully connected layers, per variant (see :func:`build_se`).
+SE_BIAS = {"official": True, "paper": False}
+
+
+@register(
+    "se",
+    summary="Squeeze-and-Excitation channel gate (Hu et al., CVPR 2018)",
+    reference="timm 1.0.31 timm/layers/squeeze_excite.py SEModule (SENet's own code is Caffe, "
+    "hujie-frank/SENet)",
+    differs="variant paper: no biases in the two FC layers (Eq. 3); default official",
+    version=2,
+    legacy={"variant": "paper"},
+)
+def build_se(
+    fmap: FeatureMap, *, reduction: int = 4, variant: str = "official", bias: bool | None = None
+) -> nn.Module:
+    """Build SE for ``fmap``; ``reduction`` sets the bottleneck ``C // reduction`` (>= 1).
+
+    ``variant``: ``"official"`` has biases in both FC layers, as timm and the SENet models;
+    ``"paper"`` has none, as Eq. 3 writes it (bci-attn 0.1's SE). ``bias`` overrides the
+    variant's choice (``None``: as the variant).
+    """
+    reduction = positive_int("se", "reduction", reduction)
+    variant = choice("se", "variant", variant, list(SE_BIAS))
+    bias = SE_BIAS[variant] if bias is None else flag("se", "bias", bias)
     return SqueezeExcitation(fmap.channels, hidden_width(fmap.channels, reduction), bias=bias)

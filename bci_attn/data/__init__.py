@@ -1,17 +1,19 @@
-"""Data: MOABB datasets by name, offline loading, cached trials, synthetic EEG."""
+"""Data: MOABB datasets by name, offline loading, cached trials, synthetic EEG.
 
-from .datasets import MissingDataError, data_folder, resolve_dataset
-from .loading import EEGData, Preprocessing, load_trials, session_order
-from .transfer import load_transfer, shared_channels
+Importing this package imports nothing heavy: MNE, MOABB and pandas load with the first
+name that needs them (:mod:`bci_attn.lazy`), so that a configuration is checked at once.
+"""
 
-__all__ = [
-    "EEGData",
-    "MissingDataError",
-    "data_folder",
-    "Preprocessing",
-    "load_trials",
-    "load_transfer",
-    "resolve_dataset",
-    "session_order",
-    "shared_channels",
-]
+from ..lazy import lazy_exports
+from .sessions import session_order
+
+__getattr__, _LAZY = lazy_exports(
+    __name__,
+    {
+        "datasets": ("MissingDataError", "data_folder", "resolve_dataset"),
+        "loading": ("EEGData", "Preprocessing", "load_trials"),
+        "transfer": ("load_transfer", "shared_channels"),
+    },
+)
+
+__all__ = ["session_order", *_LAZY]

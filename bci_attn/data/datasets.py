@@ -7,9 +7,11 @@ import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from moabb.datasets.base import BaseDataset
+if TYPE_CHECKING:
+    from moabb.datasets.base import BaseDataset
 
 
 class MissingDataError(RuntimeError):

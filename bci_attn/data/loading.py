@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,9 @@ from moabb.datasets.base import BaseDataset
 
 from .cache import TrialCache
 from .datasets import data_folder, dataset_name, fetching, restrict_runs, use_data_dir
+
+if TYPE_CHECKING:
+    from ..config import DataConfig
 
 LEFT_RIGHT = ("left_hand", "right_hand")
 
@@ -44,6 +48,11 @@ class Preprocessing:
     tmin: float = 0.0
     tmax: float | None = None
     resample: float | None = 128.0
+
+    @classmethod
+    def from_config(cls, data: DataConfig) -> Preprocessing:
+        """The preprocessing of a run's ``data`` section: its fields of the same names."""
+        return cls(**{item.name: getattr(data, item.name) for item in fields(cls)})
 
     def validate(self) -> None:
         """Raise ValueError on parameters no dataset could satisfy."""
@@ -272,22 +281,3 @@ def _assemble(parts, classes, name, seconds) -> EEGData:
         dataset=name,
         load_seconds=seconds,
     )
-
-
-def session_order(sessions: list[str]) -> list[str]:
-    """Sessions in recording order, whatever the MOABB version calls them.
-
-    MOABB 1.0 renamed BNCI2014001's ``session_T``/``session_E`` to ``0train``/``1test``;
-    alphabetical order would put ``session_E`` first. Known training/evaluation names are
-    ordered as such; otherwise a leading number orders them, else their name.
-    """
-    known = {"session_t": 0, "train": 0, "0train": 0, "session_e": 1, "test": 1, "1test": 1}
-
-    def rank(name: str) -> tuple:
-        low = name.lower()
-        if low in known:
-            return (0, known[low], low)
-        digits = "".join(ch for ch in low if ch.isdigit())
-        return (1, int(digits) if digits else 0, low)
-
-    return sorted(set(sessions), key=rank)

@@ -1,0 +1,8 @@
+"""``python -m bci_attn.cli``: the ``bci-attn`` console script (``python -m bci_attn.cli fit
+--config FILE`` as in bci-attn 0.1)."""
+
+import sys
+
+from .main import main
+
+sys.exit(main())

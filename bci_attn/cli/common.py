@@ -1,0 +1,94 @@
+"""What every command shares: reading the configuration from files and flags, quieting
+the libraries, and turning errors into one line and an exit status.
+
+Exit statuses: 0 done; 1 some units failed (their configurations and tracebacks are in
+the study's ``failures.json``); 2 bad input (one line naming the flag or key and what is
+allowed); 130 interrupted (finished units are kept: the same command resumes).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from ..config import ConfigError, Layer, RunConfig, build, read_document, read_yaml
+from ..config.files import rename
+from .flags import flag_names, layer_from_args
+
+
+def configuration(
+    args: Any, options, files: list[str] | None = None, first: tuple[Layer, ...] = ()
+) -> tuple[RunConfig, dict]:
+    """The run's configuration: the recipe, then the layers ``first`` (a command's own
+    defaults), then ``files`` in order, then the flags given.
+
+    Returns
+    -------
+    config : RunConfig
+    names : dict
+        Option key -> how the user gave it (a flag, or ``file: key``), for later messages.
+    """
+    layers = [*first, *(read_document(read_yaml(path), str(path)) for path in files or [])]
+    flags = layer_from_args(args, options)
+    flags.recipe = getattr(args, "recipe", None)
+    layers.append(flags)
+    names = {**flag_names(options)}
+    for layer in layers:
+        names.update(layer.names)
+    return build(layers), names
+
+
+def quiet_libraries() -> None:
+    """Silence MNE/MOABB/Lightning chatter; our own lines say what happens."""
+    import mne
+
+    mne.set_log_level("ERROR")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module="moabb")
+    for name in (
+        "moabb",
+        "lightning.pytorch.utilities.rank_zero",
+        "lightning.fabric.utilities.rank_zero",
+        "lightning.pytorch.accelerators.cuda",
+    ):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+@contextmanager
+def reported(
+    prog: str, names: dict[str, str] | None = None, saved: Callable[[], int] | None = None
+) -> Iterator[None]:
+    """Turn what the block raises into one line and an exit status (see the module).
+
+    ``names`` renames option keys in messages (flags, file keys); ``saved`` counts the
+    units finished so far, for the interrupt's line.
+    """
+    from ..data import MissingDataError
+    from ..studies.study import StudyFailed
+
+    try:
+        yield
+    except ConfigError as error:
+        _exit(prog, str(rename(error, names)) if names else str(error), 2)
+    except (ValueError, MissingDataError) as error:
+        _exit(prog, str(error), 2)
+    except StudyFailed as error:
+        _exit(prog, str(error), 1)
+    except KeyboardInterrupt:
+        kept = saved() if saved else 0
+        sys.stderr.write(
+            f"{prog}: interrupted; {kept} unit(s) finished in this run are kept, with every "
+            "earlier one; run the same command to resume\n"
+        )
+        raise SystemExit(130) from None
+
+
+def _exit(prog: str, message: str, status: int) -> None:
+    lines = message.strip().splitlines() or [""]
+    text = lines[0] if len(lines) == 1 else "\n".join(lines)
+    sys.stderr.write(f"{prog}: error: {text}\n")
+    raise SystemExit(status)

@@ -1,0 +1,59 @@
+"""``bci-attn``: one console script, a subcommand per task.
+
+bci-attn run      train and evaluate every fold and seed of a configuration
+bci-attn fit      train one fold with LightningCLI (validate, test, predict likewise)
+bci-attn sweep    a grid of configurations, with paired statistics
+bci-attn select   nested selection of a recipe on training subjects only
+bci-attn report   tables and figures of a run or a sweep
+bci-attn summary  parameters and multiply-adds of a backbone with attention
+
+``python -m bci_attn.run`` (and ``.sweep``, ``.select``, ``.report``, ``.summary``,
+``python -m bci_attn.cli fit``) are the same commands under their earlier names.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+#: Subcommand -> the module whose ``main(argv, prog)`` runs it.
+COMMANDS = {
+    "run": "bci_attn.cli.run",
+    "fit": "bci_attn.cli.fit",
+    "validate": "bci_attn.cli.fit",
+    "test": "bci_attn.cli.fit",
+    "predict": "bci_attn.cli.fit",
+    "sweep": "bci_attn.cli.sweep",
+    "select": "bci_attn.cli.select",
+    "report": "bci_attn.cli.report",
+    "summary": "bci_attn.cli.summary",
+}
+
+
+def usage() -> str:
+    lines = __doc__.strip().splitlines()
+    return "usage: bci-attn {" + ",".join(COMMANDS) + "} ...\n\n" + "\n".join(lines[2:9])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Dispatch ``argv`` (default: the process's arguments) to its subcommand."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        sys.stderr.write(
+            f"bci-attn: error: unknown command '{name}'; commands: {', '.join(COMMANDS)}\n"
+        )
+        return 2
+    return run_command(name, rest, f"bci-attn {name}")
+
+
+def run_command(name: str, argv: list[str], prog: str) -> int:
+    """Run subcommand ``name`` on ``argv``, naming it ``prog`` in messages."""
+    return importlib.import_module(COMMANDS[name]).main(argv, prog=prog) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Augmentations by name: checked without torch, refused with the option's key."""
+
+import pytest
+import torch
+from heavy_imports import heavy_imports
+
+from bci_attn.config import ConfigError
+from bci_attn.training.augmentation import (
+    AUGMENTATIONS,
+    available,
+    check_augmentation,
+    make_augmentation,
+)
+from bci_attn.training.transforms import TimeShift
+
+
+def test_names_and_checks_load_without_torch():
+    code = (
+        "from bci_attn.training import augmentation as a; "
+        "a.check_augmentation(['time_shift', 'mixup'], 0.5, {'time_shift': {'max_shift': 0.2}}); "
+        "assert a.available()[0] == 'time_shift'"
+    )
+    assert heavy_imports(code) == []
+
+
+@pytest.mark.parametrize(
+    ("names", "options", "probability", "key", "message"),
+    [
+        (["time_warp"], {}, 0.5, "training.augment", "lists an unknown augmentation 'time_warp'"),
+        (["sign_flip", "sign_flip"], {}, 0.5, "training.augment", "lists an augmentation twice"),
+        (["mixup", "sign_flip"], {}, 0.5, "training.augment", "so it must come last"),
+        (["sign_flip"], {}, 1.5, "training.augment_probability", "must be a number >= 0"),
+        (
+            ["sign_flip"],
+            {"time_warp": {"x": 1}},
+            0.5,
+            "training.augment_options",
+            "lists an unknown augmentation 'time_warp'; available: time_shift",
+        ),
+        (
+            ["sign_flip"],
+            {"time_shift": {"max_shift": 1}},
+            0.5,
+            "training.augment_options",
+            "which is not in training.augment (sign_flip)",
+        ),
+        (
+            ["time_shift"],
+            {"time_shift": {"width": 1}},
+            0.5,
+            "training.augment_options",
+            "has no option 'width'; it takes: max_shift",
+        ),
+        (
+            ["channels_dropout"],
+            {"channels_dropout": {"p_drop": 2}},
+            0.5,
+            "training.augment_options",
+            "channels_dropout.p_drop must be a positive number at most 1, got 2",
+        ),
+        (
+            ["gaussian_noise"],
+            {"gaussian_noise": {"std": -1}},
+            0.5,
+            "training.augment_options",
+            "gaussian_noise.std must be a positive number, got -1",
+        ),
+        (
+            ["sign_flip"],
+            {"sign_flip": 3},
+            0.5,
+            "training.augment_options",
+            "sign_flip must be a mapping of options, got 3",
+        ),
+    ],
+)
+def test_bad_settings_name_their_key(names, options, probability, key, message):
+    with pytest.raises(ConfigError) as info:
+        check_augmentation(names, probability, options)
+    assert info.value.key == key
+    assert message in info.value.problem
+
+
+def test_every_named_augmentation_builds_for_its_rate():
+    assert available() == list(AUGMENTATIONS)
+    composed = make_augmentation(available(), sfreq=100.0, probability=1.0, random_state=0)
+    assert [type(t).__name__ for t in composed.transforms][:2] == ["TimeShift", "SmoothTimeMask"]
+    assert isinstance(composed.transforms[0], TimeShift)
+    assert composed.transforms[0].max_shift == 10  # the default 0.1 s at 100 Hz
+    X, y = torch.randn(4, 3, 100), torch.tensor([0, 1, 0, 1])
+    out, (y_a, _, _) = composed(X, y)  # mixup, last, mixes the labels
+    assert out.shape == X.shape and torch.equal(y_a, y)
+    assert make_augmentation([], sfreq=100.0) is None
