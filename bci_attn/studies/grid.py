@@ -53,7 +53,7 @@ from .specs import (
     read_spec,
     statistics_of,
 )
-from .study import Cell, Study
+from .study import Cell, Study, quietly
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -215,7 +215,7 @@ class Sweep(Study):
         self.source = str(path)
         self.spec = read_spec(path, SweepSpec)
         self.statistics = statistics_of(self.spec, self.source)
-        super().__init__(expand(self.spec, self.source), self.spec.folder(path), echo)
+        super().__init__(quietly(expand(self.spec, self.source)), self.spec.folder(path), echo)
 
     def describe(self) -> list[str]:
         """A line per cell, naming the cell whose models it shares."""

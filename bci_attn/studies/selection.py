@@ -66,7 +66,7 @@ from ..evaluation.executor import Executor, SequentialExecutor
 from ..evaluation.folder import write_atomic
 from ..evaluation.protocols import Fold, Holdout, LeaveOneSubjectOut
 from .specs import StudySpec, base_layers, cell_config, check_name, entry_layer, read_spec
-from .study import Cell, Study
+from .study import Cell, Study, quietly
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -250,7 +250,7 @@ class NestedSelection(Study):
     def __init__(self, path: str, echo: Callable[[str], Any] = print) -> None:
         self.source = str(path)
         self.spec = read_spec(path, SelectionSpec)
-        super().__init__(candidates(self.spec, self.source), self.spec.folder(path), echo)
+        super().__init__(quietly(candidates(self.spec, self.source)), self.spec.folder(path), echo)
 
     def describe_inner(self) -> str:
         if self.spec.inner == "loso":

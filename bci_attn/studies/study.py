@@ -92,6 +92,11 @@ class Cell:
         return default_folder(self.config)
 
 
+def quietly(cells: Sequence[Cell]) -> list[Cell]:
+    """``cells`` without progress bars: a study of many runs reports unit by unit."""
+    return [replace(cell, config=cell.config.replace(quiet=True)) for cell in cells]
+
+
 def shared_folders(cells: Sequence[Cell]) -> list[Cell]:
     """``cells`` with those that train the same models (equal
     :meth:`~bci_attn.config.RunConfig.fingerprint`) pointing at the first one's folder,
