@@ -106,8 +106,9 @@ def attention_options(stored: dict) -> dict[str, Any]:
 def identity(stored: dict) -> dict[str, Any]:
     """What decides a record's results, by option name: the options that change results,
     with ``subjects``, ``classes`` and ``attention_at`` as the data resolved them, every
-    option of the attention module as it computed, and the data's shape. Two records with equal identities compute the same units; an option a
-    folder predates counts as its default there."""
+    option of the attention module as it computed, and the data's shape. Two records with
+    equal identities compute the same units; an option a folder predates counts as its
+    default there."""
     config = config_of(stored)
     flat = {
         name: value for section in config.computed().values() for name, value in section.items()
