@@ -12,13 +12,13 @@ import argparse
 
 import torch
 
-from bci_attn.summary import count_macs
+from bci_attn.models.cost import count_macs
 
 from .common import SHAPES, build, interleaved, machine, markdown, synthetic
 
 
 def multiply_adds(model: torch.nn.Module, X: torch.Tensor) -> int:
-    """Multiply-adds of one trial (eval mode; see :func:`bci_attn.summary.count_macs`)."""
+    """Multiply-adds of one trial (eval mode; see :func:`bci_attn.models.cost.count_macs`)."""
     return count_macs(model, X.shape[1], X.shape[2])[0]
 
 

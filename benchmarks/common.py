@@ -3,8 +3,9 @@
 The three loops train the same model (same initial weights), on the same tensors, with the
 same batch size, epochs and optimiser (AdamW, lr 1e-3):
 
-- ``toolkit``: bci_attn's Lightning path, the very ``Trainer`` and ``DecodingModule`` that
-  ``train_fold`` builds (CSV logger included, progress bar off as with ``--quiet``);
+- ``toolkit``: bci_attn's Lightning path, the very ``Trainer`` and ``DecodingModule`` that a
+  unit's training (``bci_attn.training.fit.fit``) builds (CSV logger included, progress bar
+  off as with ``--quiet``);
 - ``braindecode``: braindecode's ``EEGClassifier`` (skorch) as its documentation uses it,
   with no validation split;
 - ``plain``: the shortest correct PyTorch loop (permutation, index, forward, backward, step).
@@ -113,20 +114,29 @@ def toolkit(
     epochs: int,
     **config_options,
 ):
-    """bci_attn's Lightning training, built as ``train_fold`` builds it."""
+    """bci_attn's Lightning training: the ``Trainer`` and ``DecodingModule`` a unit's
+    :func:`~bci_attn.training.fit.fit` builds."""
     from lightning.pytorch.loggers import CSVLogger
 
-    from bci_attn.experiment import RunConfig, make_module, make_trainer
-    from bci_attn.training import TrialsDataModule
+    from bci_attn.config import RunConfig
+    from bci_attn.training import DecodingModule, TrialsDataModule
+    from bci_attn.training.fit import make_trainer
 
     empty = (X[:0], y[:0])
-    config = RunConfig(
+    config = RunConfig.create(
         max_epochs=epochs, batch_size=batch_size, lr=LR, accelerator="cpu", quiet=True,
         **config_options,
     )  # fmt: skip
+    execution = config.execution
     with tempfile.TemporaryDirectory() as logs:
         trainer = make_trainer(config, logger=CSVLogger(logs), callbacks=[])
-        module = make_module(config, model, int(y.max()) + 1)
+        module = DecodingModule(
+            model,
+            int(y.max()) + 1,
+            training=config.training,
+            channels_last=execution.channels_last,
+            compile=execution.compile,
+        )
         trainer.fit(module, datamodule=TrialsDataModule((X, y), empty, empty, batch_size))
 
 

@@ -28,10 +28,10 @@ def rss_mb() -> float:
 
 def load(subjects: list[int], cache: str, data_dir: str, queue) -> None:
     """Load ``subjects`` (left/right hand, the CLI's defaults) and report time and memory."""
-    import bci_attn.run  # noqa: F401  (the CLI's warning filters)
-    from bci_attn.data import Preprocessing, load_trials, resolve_dataset, use_data_dir
+    from bci_attn.cli.common import quiet_libraries  # the CLI's warning filters
+    from bci_attn.data import Preprocessing, load_trials, resolve_dataset
 
-    bci_attn.run.quiet_libraries()
+    quiet_libraries()
     dataset = resolve_dataset("PhysionetMI")
     before = rss_mb()
     start = time.perf_counter()
@@ -39,17 +39,19 @@ def load(subjects: list[int], cache: str, data_dir: str, queue) -> None:
         dataset,
         subjects,
         Preprocessing(classes=("left_hand", "right_hand")),
-        data_dir=use_data_dir(data_dir),
+        data_dir=data_dir,
         cache_dir=Path(cache),
     )
     queue.put((time.perf_counter() - start, rss_mb() - before, data.X.shape, data.X.nbytes))
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bci_attn.run import parse_subjects
+    from bci_attn.config import parse_subjects
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--subjects", type=parse_subjects, default=list(range(1, 11)))
+    p.add_argument(
+        "--subjects", type=lambda text: list(parse_subjects(text)), default=list(range(1, 11))
+    )
     p.add_argument("--data-dir", default=str(SHARED))
     args = p.parse_args(argv)
     context = multiprocessing.get_context("spawn")

@@ -3,8 +3,8 @@
 python -m benchmarks.parallel_folds --backbone eegnet --shape physionet --members 4
 
 The same K members (same weights, data and batch order) are trained three ways, in turns:
-with the toolkit's Lightning path one at a time, with bci_attn.parallel one at a time (K=1),
-and with bci_attn.parallel all at once.
+with the toolkit's Lightning path one at a time, with bci_attn.training.parallel one at a time
+(K=1), and with bci_attn.training.parallel all at once.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import argparse
 import copy
 from functools import partial
 
-from bci_attn.parallel import Member, train_parallel
+from bci_attn.training.parallel import Member, train_parallel
 
 from .common import (
     LOOPS,

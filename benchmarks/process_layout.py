@@ -5,7 +5,8 @@ python -m benchmarks.process_layout --backbone eegnet --shape physionet --jobs 4
 How to spend a CPU-only machine's cores on a sweep: the same K trainings (the toolkit's
 Lightning path, same weights and data) run either one after another in one process with
 ``torch`` using all cores, or split over one process per core, each with one thread, all at
-once (``python -m bci_attn.sweep SPEC --only ... --seeds ...`` in each, README "Sweeps").
+once (what ``bci-attn sweep``'s local Dask cluster does: one-thread workers, one per core,
+``--threads-per-unit`` 1 by default).
 The layouts run in turns (A B A B ...); each figure is the best wall time from a start
 signal, sent once every worker has imported and built its data, to the last worker's end.
 """

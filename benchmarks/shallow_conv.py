@@ -4,8 +4,8 @@ python -m benchmarks.shallow_conv --shape physionet --batch-size 16
 
 The same ShallowFBCSPNet (same weights, same batches) is trained with its first layer as
 braindecode builds it (``CombinedConv``: a 2-D convolution over a one-channel map) and as
-the toolkit builds it (:class:`bci_attn.combined_conv.CombinedConv1d`: the same product as
-a 1-D convolution with the electrodes as input channels), in turns.
+the toolkit builds it (:class:`bci_attn.models.combined_conv.CombinedConv1d`: the same
+product as a 1-D convolution with the electrodes as input channels), in turns.
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from braindecode.modules import attention as bd
 from torch import nn
 
 from .base import AttentionModule, FeatureMap, positive_int, spatial_kernel
@@ -35,6 +34,15 @@ SINGLE_ROW_POINTS = (
     "after the spatial filter: at='spatial' or 'separable' for eegnet, "
     "at='conv' or 'pool' for shallow"
 )
+
+
+def braindecode_attention():
+    """braindecode's ``modules.attention``, imported when a module is built: importing
+    braindecode takes seconds (MNE, scikit-learn), and the registry must list the zoo's
+    names and options at once."""
+    from braindecode.modules import attention
+
+    return attention
 
 
 def require_single_row(fmap: FeatureMap, module: str) -> None:
@@ -165,7 +173,9 @@ def build_fca(fmap: FeatureMap, *, reduction: int = 4, freq_idx: int = 0) -> nn.
             f"has {width} time samples), got {freq_idx!r}"
         )
     rate = clamped_rate(fmap, "fca", reduction)
-    module = bd.FCA(fmap.channels, seq_len=width, reduction_rate=rate, freq_idx=freq_idx)
+    module = braindecode_attention().FCA(
+        fmap.channels, seq_len=width, reduction_rate=rate, freq_idx=freq_idx
+    )
     return BraindecodeAttention(module, gate="fc")
 
 
@@ -180,7 +190,9 @@ def build_encnet(fmap: FeatureMap, *, n_codewords: int = 4) -> nn.Module:
     """braindecode ``EncNet(in_channels=C, n_codewords)``; needs ``H = 1``. Records
     ``σ(fc(·))``, the gate braindecode applies."""
     require_single_row(fmap, "encnet")
-    module = bd.EncNet(fmap.channels, positive_int("encnet", "n_codewords", n_codewords))
+    module = braindecode_attention().EncNet(
+        fmap.channels, positive_int("encnet", "n_codewords", n_codewords)
+    )
     return BraindecodeAttention(module, gate="fc", activation=torch.sigmoid)
 
 
@@ -206,7 +218,7 @@ def build_ge(
     ``extra_params`` on a map with electrodes ``"channel_electrode"`` ``(B, C, H)`` (the
     depthwise gather spans time only)."""
     seq_len = fmap.require_size("ge")[1] if extra_params else 62
-    module = bd.GatherExcite(
+    module = braindecode_attention().GatherExcite(
         fmap.channels,
         seq_len=seq_len,
         extra_params=bool(extra_params),
@@ -226,7 +238,7 @@ def build_ge(
 def build_gct(fmap: FeatureMap) -> nn.Module:
     """braindecode ``GCT(in_channels=C)``. Its gate ``1 + tanh(·)`` is computed without
     submodules: the effective per-channel gain is recorded (equal to the gate)."""
-    return BraindecodeAttention(bd.GCT(fmap.channels))
+    return BraindecodeAttention(braindecode_attention().GCT(fmap.channels))
 
 
 @register(
@@ -242,7 +254,7 @@ def build_srm(
 ) -> nn.Module:
     """braindecode ``SRM(in_channels=C, use_mlp, reduction_rate, bias)``. Records
     ``σ(bn(·))``, the gate braindecode applies."""
-    module = bd.SRM(
+    module = braindecode_attention().SRM(
         fmap.channels,
         use_mlp=bool(use_mlp),
         reduction_rate=clamped_rate(fmap, "srm", reduction),
@@ -277,7 +289,9 @@ def build_cat(
     if k_t % 2 == 0:
         raise ValueError(f"attention 'cat': option kernel_size must be odd, got {k_t}")
     rate = clamped_rate(fmap, "cat", reduction)
-    return BraindecodeAttention(bd.CAT(fmap.channels, rate, k_t, bias=bias), spatial=True)
+    return BraindecodeAttention(
+        braindecode_attention().CAT(fmap.channels, rate, k_t, bias=bias), spatial=True
+    )
 
 
 @register(
@@ -293,4 +307,4 @@ def build_catlite(fmap: FeatureMap, *, reduction: int = 4, bias: bool = True) ->
     Records the effective per-channel gain (equal to its channel gate)."""
     require_single_row(fmap, "catlite")
     rate = clamped_rate(fmap, "catlite", reduction)
-    return BraindecodeAttention(bd.CATLite(fmap.channels, rate, bias=bias))
+    return BraindecodeAttention(braindecode_attention().CATLite(fmap.channels, rate, bias=bias))

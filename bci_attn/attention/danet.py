@@ -97,7 +97,7 @@ class PositionAttention(AttentionModule):
 
 
 class ChannelAttention(AttentionModule):
-    """Channel attention module (CAM) of DANet [Fu2019]_.
+    """Channel attention module (CAM) of DANet (Fu et al., CVPR 2019).
 
     With ``X`` the map as ``(B, C, N)``: ``E = X Xᵀ`` ``(B, C, C)``,
     ``A = softmax(max(E) − E)`` (row-wise; ``max`` over each row, as in the official code),
@@ -123,7 +123,7 @@ class ChannelAttention(AttentionModule):
 
 
 class DualAttention(AttentionModule):
-    """DANet's two branches in parallel [Fu2019]_: ``y = PAM(x) + CAM(x) − x``.
+    """DANet's two branches in parallel (Fu et al., CVPR 2019): ``y = PAM(x) + CAM(x) − x``.
 
     The paper's head sums the outputs of the two branches. Each branch already adds the
     input (``PAM(x) = x + γ_p·…``, ``CAM(x) = x + γ_c·…``), so the plain sum would be

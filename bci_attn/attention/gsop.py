@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-from braindecode.modules import attention as bd
 from torch import nn
 
 from .base import AttentionModule, FeatureMap, choice, flag, hidden_width, positive_int
@@ -11,6 +10,7 @@ from .braindecode_zoo import (
     BRAINDECODE,
     REDUCTION_ALIAS,
     BraindecodeAttention,
+    braindecode_attention,
     clamped_rate,
     require_single_row,
 )
@@ -111,6 +111,8 @@ def build_gsop(
     if choice("gsop", "variant", variant, ["official", "braindecode"]) == "braindecode":
         require_single_row(fmap, "gsop")
         rate = clamped_rate(fmap, "gsop", reduction)
-        return BraindecodeAttention(bd.GSoP(fmap.channels, rate, bias=bias), gate="pw_conv2")
+        return BraindecodeAttention(
+            braindecode_attention().GSoP(fmap.channels, rate, bias=bias), gate="pw_conv2"
+        )
     hidden = hidden_width(fmap.channels, positive_int("gsop", "reduction", reduction))
     return SecondOrderPooling(fmap.channels, hidden, bias)

@@ -26,7 +26,7 @@ from .scnet import SCConvSplit
 
 
 class SpatialReconstruction(nn.Module):
-    """Spatial reconstruction unit (SRU) of SCConv [Li2023]_.
+    """Spatial reconstruction unit (SRU) of SCConv (Li et al., CVPR 2023).
 
     ::
 
@@ -66,7 +66,7 @@ class SpatialReconstruction(nn.Module):
 
 
 class ChannelReconstruction(nn.Module):
-    """Channel reconstruction unit (CRU) of SCConv [Li2023]_.
+    """Channel reconstruction unit (CRU) of SCConv (Li et al., CVPR 2023).
 
     ::
 

@@ -137,7 +137,7 @@ def reduce(channels: int, width: int) -> nn.Sequential:
 
 
 class SCBottleneck(AttentionModule):
-    """SCNet's bottleneck [Liu2020]_ (``SCBottleneck``) from ``C`` to ``C`` channels.
+    """SCNet's bottleneck (Liu et al., CVPR 2020; ``SCBottleneck``) from ``C`` to ``C`` channels.
 
     ::
 

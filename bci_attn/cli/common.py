@@ -8,16 +8,19 @@ allowed); 130 interrupted (finished units are kept: the same command resumes).
 
 from __future__ import annotations
 
-import logging
 import sys
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from ..config import ConfigError, Layer, RunConfig, build, read_document, read_yaml
+from ..config import ConfigError, Layer, RunConfig, all_options, build, read_document, read_yaml
 from ..config.files import rename
+from ..quiet import quiet_libraries  # noqa: F401  re-exported: the commands call it from here
 from .flags import flag_names, layer_from_args
+
+#: The options a study's command line (sweep, select) sets for every one of its cells: how
+#: and where units run, never what they compute.
+STUDY_OPTIONS = [o for o in all_options() if o.section == "execution" and o.name != "out"]
 
 
 def configuration(
@@ -39,23 +42,15 @@ def configuration(
     names = {**flag_names(options)}
     for layer in layers:
         names.update(layer.names)
-    return build(layers), names
+    return build(layers, names), names
 
 
-def quiet_libraries() -> None:
-    """Silence MNE/MOABB/Lightning chatter; our own lines say what happens."""
-    import mne
-
-    mne.set_log_level("ERROR")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    warnings.filterwarnings("ignore", category=RuntimeWarning, module="moabb")
-    for name in (
-        "moabb",
-        "lightning.pytorch.utilities.rank_zero",
-        "lightning.fabric.utilities.rank_zero",
-        "lightning.pytorch.accelerators.cuda",
-    ):
-        logging.getLogger(name).setLevel(logging.ERROR)
+def study_layer(args: Any) -> Layer:
+    """The study options given on a study's command line, every study option named by its
+    flag (a rule between them names the flag even when only one was given)."""
+    layer = layer_from_args(args, STUDY_OPTIONS)
+    layer.names = {**flag_names(STUDY_OPTIONS), **layer.names}
+    return layer
 
 
 @contextmanager

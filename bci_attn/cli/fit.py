@@ -1,8 +1,10 @@
 """``bci-attn fit``: train, validate or test one fold of a configuration with LightningCLI.
 
-bci-attn fit --config configs/eegnet_ham_bnci2014001_loso.yaml --data.fold subject3
-bci-attn fit --config FILE --data.fold 0 --trainer.max_epochs 5 --trainer.fast_dev_run true
-bci-attn fit --config FILE --print_config
+::
+
+    bci-attn fit --config configs/eegnet_ham_bnci2014001_loso.yaml --data.fold subject3
+    bci-attn fit --config FILE --data.fold 0 --trainer.max_epochs 5 --trainer.fast_dev_run true
+    bci-attn fit --config FILE --print_config
 
 The configuration file is the one ``bci-attn run`` reads (sections data, model, training,
 evaluation, execution), on top of its recipe. LightningCLI then sees it in its own
@@ -25,6 +27,7 @@ from .common import quiet_libraries, reported
 #: LightningCLI's subcommands; ``bci-attn fit`` is ``fit``, ``bci-attn validate`` ...
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 
+
 def lightning_document(config: RunConfig, lightning: dict[str, Any]) -> dict[str, Any]:
     """``config`` (and what only LightningCLI reads: ``fold``, Trainer options) in
     LightningCLI's sections (see :mod:`bci_attn.evaluation.lightning`)."""
@@ -41,6 +44,7 @@ def lightning_document(config: RunConfig, lightning: dict[str, Any]) -> dict[str
         "accelerator": execution.accelerator,
         "devices": execution.devices,
         "precision": execution.precision,
+        "enable_progress_bar": not execution.quiet,
         **lightning.get("trainer", {}),
     }
     if execution.logger == "tensorboard" and "logger" not in trainer:

@@ -80,7 +80,9 @@ def _argument(option: Option) -> dict[str, Any]:
     shown = option.default
     if isinstance(shown, tuple):
         shown = ",".join(map(str, shown)) or "none"
-    kwargs["help"] = f"{spec.help} (default: {shown}; {option.key})".replace("%", "%%")
+    said = "(default:" in spec.help
+    suffix = f"({option.key})" if said else f"(default: {shown}; {option.key})"
+    kwargs["help"] = f"{spec.help} {suffix}".replace("%", "%%")
     if spec.metavar:
         kwargs["metavar"] = spec.metavar
     if inner is bool:

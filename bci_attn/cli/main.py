@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     """Dispatch ``argv`` (default: the process's arguments) to its subcommand."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print(usage())
+        print(usage(), file=sys.stdout if argv else sys.stderr)
         return 0 if argv else 2
     name, rest = argv[0], argv[1:]
     if name not in COMMANDS:
@@ -51,8 +51,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(name: str, argv: list[str], prog: str) -> int:
-    """Run subcommand ``name`` on ``argv``, naming it ``prog`` in messages."""
-    return importlib.import_module(COMMANDS[name]).main(argv, prog=prog) or 0
+    """Run subcommand ``name`` on ``argv``, naming it ``prog`` in messages; Ctrl-C before
+    any unit has run (while the libraries load, say) ends in one line and status 130."""
+    try:
+        return importlib.import_module(COMMANDS[name]).main(argv, prog=prog) or 0
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{prog}: interrupted before anything was trained\n")
+        return 130
 
 
 if __name__ == "__main__":

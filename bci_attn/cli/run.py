@@ -1,11 +1,13 @@
 """``bci-attn run``: train and evaluate a backbone (with attention) on a MOABB dataset.
 
-bci-attn run --dataset BNCI2014001 --backbone eegnet --attn ham --protocol loso
-bci-attn run --dataset PhysionetMI --protocol holdout --train-subjects 1-7 \\
-    --test-subjects 8-10 --calibration-trials 5 10
-bci-attn run --train-dataset PhysionetMI --test-dataset BNCI2014001 \\
-    --classes left_hand,right_hand
-bci-attn run --config configs/eegnet_ham_bnci2014001_loso.yaml --max-epochs 5
+::
+
+    bci-attn run --dataset BNCI2014001 --backbone eegnet --attn ham --protocol loso
+    bci-attn run --dataset PhysionetMI --protocol holdout --train-subjects 1-7 \\
+        --test-subjects 8-10 --calibration-trials 5 10
+    bci-attn run --train-dataset PhysionetMI --test-dataset BNCI2014001 \\
+        --classes left_hand,right_hand
+    bci-attn run --config configs/eegnet_ham_bnci2014001_loso.yaml --max-epochs 5
 
 Every option of the configuration is a flag (see ``--help``); ``--config`` files apply on
 top of the recipe, and flags on top of the files.

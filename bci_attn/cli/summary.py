@@ -1,9 +1,11 @@
 """``bci-attn summary``: parameters and multiply-adds of a backbone with attention,
 without loading any data.
 
-bci-attn summary --backbone eegnet --attn ham --dataset BNCI2014001
-bci-attn summary --all --backbone eegnet,shallow                   # every module
-bci-attn summary --all --markdown --backbone eegnet,shallow > docs/attention_zoo.md
+::
+
+    bci-attn summary --backbone eegnet --attn ham --dataset BNCI2014001
+    bci-attn summary --all --backbone eegnet,shallow                   # every module
+    bci-attn summary --all --markdown --backbone eegnet,shallow > docs/attention_zoo.md
 
 The input shape comes from the dataset's description alone (:mod:`bci_attn.models.cost`).
 """
@@ -81,6 +83,7 @@ def main(argv: list[str] | None = None, prog: str = "bci-attn summary") -> int:
     default.set("data.dataset", DEFAULT_DATASET)
     with reported(prog):
         config, names = configuration(args, options, first=(default,))
+    names["model.backbone"] = "--backbone"
     quiet_libraries()
     from .. import attention
     from ..models.cost import data_shape, markdown_report, summary_report, zoo_report

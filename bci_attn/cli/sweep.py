@@ -1,16 +1,18 @@
 """``bci-attn sweep``: a grid of runs with paired statistics against the baseline.
 
-bci-attn sweep experiments/attention_zoo.yaml --check     # validate every combination
-bci-attn sweep experiments/attention_zoo.yaml             # run (resumable: run it again)
-bci-attn sweep experiments/attention_zoo.yaml --tables-only   # tables of what is done
+::
+
+    bci-attn sweep experiments/attention_zoo.yaml --check     # validate every combination
+    bci-attn sweep experiments/attention_zoo.yaml             # run (resumable: run it again)
+    bci-attn sweep experiments/attention_zoo.yaml --tables-only   # tables of what is done
 
 The sweep file's format: :mod:`bci_attn.studies.grid`.
 """
 
 from __future__ import annotations
 
-from .common import quiet_libraries, reported
-from .flags import OneLineParser
+from .common import STUDY_OPTIONS, quiet_libraries, reported, study_layer
+from .flags import OneLineParser, add_option_flags, flag_names
 
 
 def main(argv: list[str] | None = None, prog: str = "bci-attn sweep") -> int:
@@ -23,13 +25,14 @@ def main(argv: list[str] | None = None, prog: str = "bci-attn sweep") -> int:
         action="store_true",
         help="train nothing: write the tables from the units finished so far",
     )
+    add_option_flags(parser, STUDY_OPTIONS)
     args = parser.parse_args(argv)
     from ..studies.grid import Sweep
 
     with reported(prog):
-        sweep = Sweep(args.spec)
+        sweep = Sweep(args.spec, overrides=study_layer(args))
     quiet_libraries()
-    with reported(prog, saved=lambda: sweep.saved):
+    with reported(prog, flag_names(STUDY_OPTIONS), saved=lambda: sweep.saved):
         if args.check:
             sweep.validate()
             print(f"{args.spec}: {len(sweep.cells)} configurations -> {sweep.out}")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .schema import ConfigError
+from .schema import ConfigError, join
 from .sections import SECTIONS, RunConfig, all_options
 
 #: Sections of the files of bci-attn 0.1 (LightningCLI's) that are no section any more:
@@ -210,12 +210,17 @@ def _recipe_name(value: Any, where: str) -> str:
     return value
 
 
-def build(layers: Iterable[Layer]) -> RunConfig:
+def build(layers: Iterable[Layer], names: dict[str, str] | None = None) -> RunConfig:
     """The configuration the ``layers`` make, each on top of the one before, over the
     recipe they name, over the options' defaults.
 
     The recipe is the last layer's that names one (default ``auto``: chosen by the
-    protocol, :func:`~bci_attn.config.recipes.resolve_recipe`).
+    protocol, :func:`~bci_attn.config.recipes.resolve_recipe`). The protocol is
+    ``cross-dataset`` when no layer names one and a layer names a transfer dataset
+    (``evaluation.train_dataset`` or ``test_dataset``).
+
+    ``names`` (option key -> how the user calls it: a command's flags) names the options
+    no layer sets, in messages.
 
     Raises
     ------
@@ -225,17 +230,23 @@ def build(layers: Iterable[Layer]) -> RunConfig:
     from .recipes import recipe_layer, resolve_recipe
 
     layers = list(layers)
-    names: dict[str, str] = {}
+    names = dict(names or {})
     for layer in layers:
         names.update(layer.names)
     protocol = next(
         (p for layer in reversed(layers) if (p := layer.get("evaluation.protocol")) is not None),
-        RunConfig().evaluation.protocol,
+        None,
     )
+    implied = Layer()
+    if protocol is None:  # cross-dataset when a transfer dataset is named, else the default
+        transfer = ("evaluation.train_dataset", "evaluation.test_dataset")
+        named = any(layer.get(key) is not None for layer in layers for key in transfer)
+        protocol = "cross-dataset" if named else RunConfig().evaluation.protocol
+        implied.set("evaluation.protocol", protocol)
     asked = next((layer.recipe for layer in reversed(layers) if layer.recipe), "auto")
-    recipe = resolve_recipe(asked, protocol)
     try:
-        return _overlay(RunConfig(recipe=recipe), [recipe_layer(recipe), *layers])
+        recipe = resolve_recipe(asked, protocol)
+        return _overlay(RunConfig(recipe=recipe), [recipe_layer(recipe), implied, *layers])
     except ConfigError as error:
         raise rename(error, names) from None
 
@@ -268,7 +279,7 @@ def _name_of(section: Any) -> str:
 
 def rename(error: ConfigError, names: dict[str, str]) -> ConfigError:
     """``error`` with every option key in it written as ``names`` names it."""
-    message = f"{names.get(error.key, error.key)} {error.problem}"
+    message = join(names.get(error.key, error.key), error.problem)
     for key in sorted(names, key=len, reverse=True):
         if key != error.key:
             message = re.sub(rf"(?<![\w.-]){re.escape(key)}(?![\w])", names[key], message)

@@ -36,9 +36,14 @@ class ConfigError(ValueError):
     """
 
     def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key} {problem}")
+        super().__init__(join(key, problem))
         self.key = key
         self.problem = problem
+
+
+def join(key: str, problem: str) -> str:
+    """``key`` and ``problem`` as one sentence (a problem may start with a colon)."""
+    return f"{key}{'' if problem.startswith(':') else ' '}{problem}"
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,8 @@ def check_value(option: Option, value: Any) -> Any:
     if value is None:
         if optional:
             return None
+        if annotation is dict:  # an empty mapping written as null
+            return {}
         raise refuse()
     try:
         stored = _typed(value, annotation, option.spec)
@@ -240,6 +247,9 @@ def _typed(value: Any, annotation: Any, spec: Spec) -> Any:
             and not isinstance(value, bool)
         ):
             return parse_subjects(value)
+        if isinstance(value, str) and typing.get_args(annotation)[0] is str:
+            # names written as one comma-separated string, as on the command line
+            value = [item.strip() for item in value.split(",") if item.strip()]
         if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
             raise TypeError
         (item,) = typing.get_args(annotation)[:1]

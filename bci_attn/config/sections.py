@@ -1,12 +1,12 @@
 """The configuration of a run: five sections of options, each a frozen dataclass.
 
-=============  ===========================================================================
-``data``       which recordings, how they become trials, where they are read from
-``model``      the backbone and the attention inserted into it
-``training``   how one model is trained
-``evaluation`` the protocol that splits the trials into folds, seeds, transfer, calibration
-``execution``  where and how units are run, and where results go (never what they compute)
-=============  ===========================================================================
+==============  ===========================================================================
+``data``        which recordings, how they become trials, where they are read from
+``model``       the backbone and the attention inserted into it
+``training``    how one model is trained
+``evaluation``  the protocol that splits the trials into folds, seeds, transfer, calibration
+``execution``   where and how units are run, and where results go (never what they compute)
+==============  ===========================================================================
 
 These sections are the YAML sections of a configuration file; every option is declared
 once, here, with :func:`~bci_attn.config.schema.option`. A section checks its own fields
@@ -388,9 +388,88 @@ class ExecutionConfig:
         nonempty=True,
     )
     quiet: bool = option(False, "no progress bars or fold lines", affects_results=False)
+    executor: Literal["auto", "dask", "sequential"] = option(
+        "auto",
+        "where units run: dask (on execution.cluster), sequential (in this process, one after "
+        "the other), auto (dask when a study has several units, else sequential)",
+        affects_results=False,
+    )
+    cluster: str = option(
+        "local",
+        "the Dask cluster: local (worker processes on this machine), slurm (workers started "
+        "as SLURM jobs, settings in execution.cluster_config), or a running scheduler's "
+        "address, tcp://HOST:PORT",
+        affects_results=False,
+        nonempty=True,
+    )
+    cluster_config: str | None = option(
+        None,
+        "with cluster slurm: a YAML file of dask-jobqueue SLURMCluster settings (queue or "
+        "partition, cores, memory, walltime, processes, job_script_prologue, ...) and jobs, "
+        "gpus_per_job",
+        affects_results=False,
+        nonempty=True,
+        metavar="FILE",
+    )
+    workers: int | None = option(
+        None,
+        "local cluster on a CPU machine: worker processes (default: cores / threads_per_unit)",
+        affects_results=False,
+        minimum=1,
+        maximum=1024,
+    )
+    threads_per_unit: int | None = option(
+        None,
+        "CPU threads of each unit's training (default 1, whichever executor runs it: the "
+        "same seed gives the same result; a local Dask cluster runs cores / threads units at "
+        "once)",
+        affects_results=False,
+        minimum=1,
+        maximum=1024,
+    )
+    units_per_gpu: int = option(
+        1,
+        "local cluster on a GPU machine: units trained at once on each GPU (each one a "
+        "worker pinned to its GPU)",
+        affects_results=False,
+        minimum=1,
+        maximum=64,
+        metavar="K",
+    )
+    retries: int = option(
+        1,
+        "Dask: times a task that raised an error runs again before it counts as failed (a "
+        "dead worker's task always runs again)",
+        affects_results=False,
+        minimum=0,
+        maximum=10,
+    )
 
     def __post_init__(self) -> None:
         check_fields(self, "execution")
+        address = "://" in self.cluster and self.cluster.split("://")[0] in SCHEMES
+        if self.cluster not in ("local", "slurm") and not address:
+            raise ConfigError(
+                "execution.cluster",
+                "must be local, slurm or a Dask scheduler's address such as "
+                f"tcp://HOST:8786, got {self.cluster!r}",
+            )
+        if (self.cluster == "slurm") != (self.cluster_config is not None):
+            raise ConfigError(
+                "execution.cluster_config",
+                "goes with execution.cluster slurm, and slurm needs it (a YAML file of "
+                "SLURMCluster settings)",
+            )
+        if self.executor == "sequential" and self.cluster != "local":
+            raise ConfigError(
+                "execution.cluster",
+                f"is {self.cluster}, which the sequential executor does not use: choose "
+                "execution.executor dask (or auto)",
+            )
+
+
+#: Dask's communication protocols a scheduler's address may start with.
+SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
 
 
 #: The sections of a run's configuration, by name, in the order files show them.

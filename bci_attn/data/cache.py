@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from ..atomic import atomic_target
+
+log = logging.getLogger(__name__)
 
 # Bumped whenever what is stored changes, so old entries are rebuilt rather than misread.
 CACHE_FORMAT = 1
@@ -46,7 +50,8 @@ class TrialCache:
         return {**key, "subject": subject, "format": CACHE_FORMAT, "moabb": moabb.__version__}
 
     def get(self, key: dict, subject: int) -> dict | None:
-        """The cached entry, or None when absent, stale or corrupted."""
+        """The cached entry, or None when absent, stale or corrupted (the last two are
+        logged: the entry is rebuilt)."""
         path = self.path(key, subject)
         if not path.is_file():
             return None
@@ -55,16 +60,18 @@ class TrialCache:
                 header = json.loads(str(stored["header"]))
                 arrays = {k: stored[k] for k in ("X", "y", "session", "run")}
         except Exception:  # noqa: BLE001  any unreadable file is rebuilt
+            log.warning("%s: cached trials unreadable; reading them from the data again", path)
             return None
         expected = json.loads(json.dumps(self._full_key(key, subject), sort_keys=True))
         if header.get("key") != expected or header.get("digest") != _digest(arrays):
+            log.warning("%s: cached trials stale or damaged; reading them again", path)
             return None
         return {**arrays, "ch_names": header["ch_names"], "sfreq": header["sfreq"]}
 
-    def put(self, key: dict, subject: int, entry: dict) -> Path:
-        """Store ``entry`` (``X, y, session, run, ch_names, sfreq``) atomically."""
+    def put(self, key: dict, subject: int, entry: dict) -> Path | None:
+        """Store ``entry`` (``X, y, session, run, ch_names, sfreq``) atomically; a cache
+        folder that cannot be written is logged and skipped (None)."""
         path = self.path(key, subject)
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {k: np.asarray(entry[k]) for k in ("X", "y")}
         arrays |= {k: np.asarray(entry[k], dtype=str) for k in ("session", "run")}
         header = {
@@ -73,12 +80,14 @@ class TrialCache:
             "ch_names": list(entry["ch_names"]),
             "sfreq": float(entry["sfreq"]),
         }
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npz")
-        os.close(fd)
         try:
-            np.savez(tmp, header=np.array(json.dumps(header, sort_keys=True)), **arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            with atomic_target(path, suffix=".npz") as tmp:
+                np.savez(tmp, header=np.array(json.dumps(header, sort_keys=True)), **arrays)
+        except OSError as error:
+            log.warning(
+                "cannot write the trial cache in %s (%s): the trials are not cached",
+                self.folder,
+                error.strerror or error,
+            )
+            return None
         return path

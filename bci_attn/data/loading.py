@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from moabb.datasets.base import BaseDataset
 
+from ..config.schema import ConfigError
 from .cache import TrialCache
 from .datasets import data_folder, dataset_name, fetching, restrict_runs, use_data_dir
 
@@ -131,30 +132,32 @@ def choose_classes(dataset: BaseDataset, prep: Preprocessing) -> list[str]:
     if prep.classes is not None:
         unknown = [c for c in prep.classes if c not in dataset.event_id]
         if unknown:
-            raise ValueError(
-                f"dataset {dataset_name(dataset)} has no class {', '.join(unknown)}; "
-                f"its classes: {', '.join(events)}"
+            raise ConfigError(
+                "data.classes",
+                f"names {', '.join(unknown)}, which dataset {dataset_name(dataset)} lacks; its "
+                f"classes: {', '.join(events)}",
             )
-        if len(set(prep.classes)) < 2:
-            raise ValueError(f"--classes needs at least two classes, got {list(prep.classes)}")
         return list(dict.fromkeys(prep.classes))
     n = prep.n_classes or len(events)
     if n > len(events):
-        raise ValueError(
-            f"--n-classes {n}: dataset {dataset_name(dataset)} has {len(events)} classes "
-            f"({', '.join(events)})"
+        raise ConfigError(
+            "data.n_classes",
+            f"must be at most {len(events)}, the classes of dataset {dataset_name(dataset)} "
+            f"({', '.join(events)}), got {n}",
         )
     return events[:n]
 
 
 def check_window(dataset: BaseDataset, tmin: float, tmax: float | None) -> float:
-    """The trial length in seconds, or a ValueError when the window does not fit in it."""
+    """The trial length in seconds, or a ConfigError when the window does not fit in it."""
     trial = float(dataset.interval[1] - dataset.interval[0])
     stop = trial if tmax is None else tmax
     if tmin < 0 or stop <= tmin or stop > trial + 1e-9:
-        raise ValueError(
-            f"window tmin={tmin}, tmax={tmax} does not fit the {trial:g} s trials of "
-            f"{dataset_name(dataset)}; allowed: 0 <= tmin < tmax <= {trial:g}"
+        key = "data.tmin" if tmax is None or tmin >= stop else "data.tmax"
+        raise ConfigError(
+            key,
+            f"puts the window at {tmin:g}-{stop:g} s, which does not fit the {trial:g} s "
+            f"trials of {dataset_name(dataset)}; allowed: 0 <= tmin < tmax <= {trial:g}",
         )
     return trial
 

@@ -16,14 +16,13 @@ for writing. A unit's file that does not parse or lacks fields is named and trai
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..atomic import atomic_target, remove_stale_temporaries, write_atomic
 from .results import FoldResult
 
 if TYPE_CHECKING:
@@ -31,45 +30,6 @@ if TYPE_CHECKING:
 
 #: What the data resolve a run's options to, kept in ``config.json`` beside the options.
 RESOLVED = ("subjects", "classes", "attention_at", "n_chans", "n_times", "sfreq", "ch_names")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_target(path: Path) -> Iterator[str]:
-    """A temporary file beside ``path``, renamed to ``path`` if the block succeeds.
-
-    The file gets the permissions a plain ``open`` would give (0666 less the umask), not
-    ``mkstemp``'s 0600.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    with atomic_target(path) as tmp:
-        Path(tmp).write_text(text)
-
-
-def remove_stale_temporaries(folder: Path) -> list[Path]:
-    """Delete the temporary files a killed process left under ``folder``; return them."""
-    stale = [p for p in folder.rglob(".*.tmp") if p.is_file()] if folder.is_dir() else []
-    for path in stale:
-        path.unlink(missing_ok=True)
-    return stale
 
 
 def split_fold_file(path: Path) -> tuple[str, int]:

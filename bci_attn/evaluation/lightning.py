@@ -57,12 +57,15 @@ def with_options(cls: type, *sections: type) -> type:
             default = item.default
             if default is dataclasses.MISSING:
                 default = item.default_factory()
+            annotation = hints[item.name]
+            if item.metadata["spec"].form == "subjects":
+                annotation = annotation | str  # ranges such as 1-10, as everywhere else
             extra.append(
                 inspect.Parameter(
                     item.name,
                     inspect.Parameter.KEYWORD_ONLY,
                     default=default,
-                    annotation=hints[item.name],
+                    annotation=annotation,
                 )
             )
     cls.__init__.__signature__ = inspect.Signature(own + extra)
@@ -103,7 +106,9 @@ class EEGDecoder(DecodingModule):
             attention_options=model.attention_options,
             **model.backbone_options,
         )
-        super().__init__(network, n_classes, training, sfreq=sfreq)
+        # Not super(): Lightning's save_hyperparameters reads the locals of every __init__
+        # frame that uses it by the class's signature, and these options are in **options.
+        DecodingModule.__init__(self, network, n_classes, training, sfreq=sfreq)
 
 
 class FoldDataModule(TrialsDataModule):
@@ -184,7 +189,7 @@ def run_lightning(subcommand: str, args: list[str], prog: str) -> None:
     :class:`FoldDataModule` on ``args``."""
     import warnings
 
-    from jsonargparse import lazy_instance
+    from jsonargparse import ArgumentError, lazy_instance
     from lightning.pytorch.cli import LightningArgumentParser, LightningCLI
     from lightning.pytorch.loggers import CSVLogger
 
@@ -199,15 +204,22 @@ def run_lightning(subcommand: str, args: list[str], prog: str) -> None:
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     warnings.filterwarnings("ignore", ".*is an iterable.*")
     warnings.filterwarnings("ignore", ".*args parameter is intended to run from within.*")
-    FoldCLI(
-        EEGDecoder,
-        FoldDataModule,
-        args=[subcommand, *args],
-        trainer_defaults={
-            "logger": lazy_instance(CSVLogger, save_dir="lightning_logs"),
-            "deterministic": True,
-            "num_sanity_val_steps": 0,
-            "log_every_n_steps": 1,
-        },
-        parser_kwargs={"prog": prog},
-    )
+    base = prog.removesuffix(f" {subcommand}")  # LightningCLI adds the subcommand
+    # Parse errors are raised, not printed with the whole usage: the caller reports one line.
+    strict = {"exit_on_error": False}
+    try:
+        FoldCLI(
+            EEGDecoder,
+            FoldDataModule,
+            args=[subcommand, *args],
+            trainer_defaults={
+                "logger": lazy_instance(CSVLogger, save_dir="lightning_logs"),
+                "deterministic": True,
+                "num_sanity_val_steps": 0,
+                "log_every_n_steps": 1,
+            },
+            parser_kwargs={"prog": base, **strict, subcommand: strict},
+        )
+    except ArgumentError as error:
+        lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+        raise ValueError(" ".join(lines) + f" (see {prog} --help)") from None

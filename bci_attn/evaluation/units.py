@@ -156,7 +156,8 @@ def execute(task: Sequence[Unit]) -> list[FoldResult]:
         return [_train(task[0], ready)]
     except (TrainingDiverged, ValueError) as error:
         names = ", ".join(unit.describe() for unit in task)
-        raise UnitFailed(f"{names}: {error}") from None
+        # chained: the traceback failures.json keeps shows where training failed
+        raise UnitFailed(f"{names}: {error}") from error
 
 
 def _standardised(data: EEGData, fold: Fold) -> tuple[list[np.ndarray], np.ndarray]:

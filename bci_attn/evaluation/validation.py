@@ -11,6 +11,8 @@ Nothing is created before it passes.
 from __future__ import annotations
 
 import importlib.util
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config.schema import ConfigError
@@ -31,10 +33,53 @@ def validate(config: RunConfig) -> None:
         An unknown dataset, or one that cannot serve the protocol.
     """
     protocol = check_protocol(config)
+    _check_model(config)
     _check_training(config)
+    _check_paths(config)
     _check_machine(config)
     for request in protocol.requests(config):
-        _check_dataset(config, protocol, request.dataset, request.subjects)
+        _check_dataset(config, protocol, request)
+
+
+def _check_model(config: RunConfig) -> None:
+    """The backbone, the attention module, its options and its insertion points."""
+    from .. import attention
+    from ..models import get_backbone
+
+    model = config.model
+    get_backbone(model.backbone).check_points(model.attention_at or [])
+    if model.attention not in attention.available():
+        raise ConfigError(
+            "model.attention",
+            f"must be one of {', '.join(attention.available())}, got {model.attention!r}",
+        )
+    try:
+        attention.get_spec(model.attention).resolve(model.attention_options)
+    except ValueError as error:
+        raise ConfigError("model.attention_options", f": {error}") from None
+
+
+def _check_paths(config: RunConfig) -> None:
+    """The run folder, the data folder and the cache: folders, or creatable and writable."""
+    from .preparation import cache_folder
+
+    paths = {
+        "execution.out": config.execution.out,
+        "data.cache_dir": str(cache_folder(config)),
+        "data.data_dir": config.data.data_dir,
+    }
+    for key, given in paths.items():
+        if given is None:
+            continue
+        path = Path(given).expanduser()
+        if path.exists() and not path.is_dir():
+            raise ConfigError(key, f"must be a folder, and {given} is a file")
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
+        writable = existing is not None and os.access(existing, os.W_OK | os.X_OK)
+        if not writable and (key != "data.data_dir" or not path.exists()):
+            raise ConfigError(
+                key, f"must be a folder this user can write, and {existing or given} is not"
+            )
 
 
 def _check_training(config: RunConfig) -> None:
@@ -78,24 +123,33 @@ def _check_machine(config: RunConfig) -> None:
         )
 
 
-def _check_dataset(
-    config: RunConfig, protocol, name: str, subjects: tuple[int, ...] | None
-) -> None:
-    from ..data import resolve_dataset
-    from ..models import build_model
+def _check_dataset(config: RunConfig, protocol, request) -> None:
+    from ..data import Preprocessing, resolve_dataset
+    from ..data.loading import check_window, choose_classes
 
-    dataset = resolve_dataset(name)
+    try:
+        dataset = resolve_dataset(request.dataset)
+    except ValueError as error:
+        raise ConfigError(request.dataset_key, f": {error}") from None
     reason = protocol.is_valid(dataset)
     if reason is not None:
-        raise ValueError(reason)
-    lacking = sorted(set(subjects or ()) - set(dataset.subject_list))
+        raise ConfigError("evaluation.protocol", f": {reason}")
+    lacking = sorted(set(request.subjects or ()) - set(dataset.subject_list))
     if lacking:
         listed = dataset.subject_list
         raise ConfigError(
-            "data.subjects",
-            f"names subject(s) {lacking} that {name} lacks; its subjects: "
+            request.subjects_key,
+            f"names subject(s) {lacking} that {request.dataset} lacks; its subjects: "
             f"{listed[0]}-{listed[-1]}",
         )
+    check_window(dataset, config.data.tmin, config.data.tmax)
+    choose_classes(dataset, Preprocessing.from_config(config.data))
+    _check_model_fits(config, dataset)
+
+
+def _check_model_fits(config: RunConfig, dataset) -> None:
+    from ..models import build_model
+
     # The model on a map of about the data's size: attention that cannot sit at its point
     # (electrode attention after the spatial filter, ...) fails here, not after training.
     data = config.data

@@ -39,9 +39,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..atomic import write_atomic
+from ..config import Layer
 from ..config.schema import check_fields, option
-from ..evaluation.executor import Executor, SequentialExecutor
-from ..evaluation.folder import RunFolder, write_atomic
+from ..evaluation.executor import Executor
+from ..evaluation.folder import RunFolder
 from ..evaluation.records import config_of
 from ..evaluation.statistics import BASELINE, CONFIG_KEYS, ENSEMBLE
 from .specs import (
@@ -114,8 +116,9 @@ def _excluded(labels: dict, rules: tuple[dict, ...]) -> bool:
     return any(all(str(labels.get(k)) == str(v) for k, v in rule.items()) for rule in rules)
 
 
-def expand(spec: SweepSpec, source: str) -> list[Cell]:
-    """Every cell of the grid (exclusions removed), each with its whole configuration."""
+def expand(spec: SweepSpec, source: str, overrides: Layer | None = None) -> list[Cell]:
+    """Every cell of the grid (exclusions removed), each with its whole configuration
+    (``overrides``, e.g. the command line's execution options, on top of every cell)."""
     unknown = [key for key in spec.grid if key not in AXES]
     if unknown:
         raise ValueError(
@@ -144,6 +147,7 @@ def expand(spec: SweepSpec, source: str) -> list[Cell]:
         if seeds is not None:
             extra["evaluation"] = {"seeds": _listed(seeds)}
         layers.append(entry_layer(extra, f"{source} (grid.seeds)"))
+        layers += [overrides] if overrides is not None else []
         cells.append(Cell("-".join(labels.values()), cell_config(layers, what), labels))
     if not cells:
         raise ValueError(f"{source}: the grid is empty (every combination excluded?)")
@@ -211,11 +215,14 @@ def load_cells(folder: str | Path) -> tuple[list[Cell], dict]:
 class Sweep(Study):
     """The cells of a sweep file (see the module's docstring)."""
 
-    def __init__(self, path: str, echo: Callable[[str], Any] = print) -> None:
+    def __init__(
+        self, path: str, echo: Callable[[str], Any] = print, overrides: Layer | None = None
+    ) -> None:
         self.source = str(path)
         self.spec = read_spec(path, SweepSpec)
         self.statistics = statistics_of(self.spec, self.source)
-        super().__init__(quietly(expand(self.spec, self.source)), self.spec.folder(path), echo)
+        cells = quietly(expand(self.spec, self.source, overrides))
+        super().__init__(cells, self.spec.folder(path), echo)
 
     def describe(self) -> list[str]:
         """A line per cell, naming the cell whose models it shares."""
@@ -251,13 +258,29 @@ class Sweep(Study):
         the tables; return the summary table."""
         self.validate()
         self.echo(f"{self.source}: {len(self.cells)} configurations -> {self.out}")
-        if not tables_only:
-            self.prepare()
-            self.claim()
+        if tables_only:
             write_atomic(self.out / "sweep.json", json.dumps(self.record(), indent=2))
-            units = [unit for cell in self.cells for unit in self.units(cell)]
-            self.execute(units, executor or SequentialExecutor(), self._line)
-        return self.tables()
+            return self.tables()
+        self.prepare()
+        units = [unit for cell in self.cells for unit in self.units(cell)]
+        try:
+            self.start(units, executor)
+            with self.claimed():
+                write_atomic(self.out / "sweep.json", json.dumps(self.record(), indent=2))
+                self.execute(units, self._line)
+                self.cell_tables()
+                return self.tables()
+        finally:
+            self.close()
+
+    def cell_tables(self) -> None:
+        """Each cell's run-folder tables (``results.csv``, ``summary.json``, ...), as a run
+        writes them: every cell is an ordinary run folder."""
+        for cell in self.cells:
+            results = RunFolder(cell.folder).results()
+            mine = [r for r in results if r.seed in cell.config.evaluation.seeds]
+            if mine:
+                RunFolder(cell.folder).write_tables(mine, cell.config.evaluation.ensemble)
 
     @staticmethod
     def _line(unit, result, status) -> str:

@@ -1,12 +1,17 @@
 """Report on a run or a sweep: Markdown and HTML with tables and PNG figures.
 
-bci-attn report runs/attention_zoo            # a sweep folder (sweep.json)
-bci-attn report runs/synthetic-eegnet-ham-loso --interpret   # a run folder
+::
+
+    bci-attn report runs/attention_zoo            # a sweep folder (sweep.json)
+    bci-attn report runs/synthetic-eegnet-ham-loso --interpret   # a run folder
+    bci-attn report experiments/attention_zoo --zoo-table   # the zoo's table of a sweep
 
 Writes ``report.md``, ``report.html`` and ``figures/*.png`` into the folder: per-subject
 accuracy, the distribution per attention module, confusion matrices and learning curves
 (from the Lightning CSV logs); with ``interpret`` (runs only) the scalp maps and attention
-figures of :func:`bci_attn.studies.interpret.interpret_run`.
+figures of :func:`bci_attn.studies.interpret.interpret_run`. :func:`zoo_table` is the attention
+zoo's table of a sweep (``experiments/attention_zoo.md``): each module's costs beside its
+accuracy on each dataset.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..evaluation.folder import RunFolder, write_atomic
+from ..atomic import write_atomic
+from ..evaluation.folder import RunFolder
 from ..evaluation.records import config_of
 from ..evaluation.scoring import format_table, per_subject, result_rows
 from ..evaluation.statistics import CONFIG_KEYS, GROUP_KEYS, format_summary, summary_table
@@ -296,3 +302,119 @@ def write_report(folder: str | os.PathLike, interpret: bool = False, echo=print)
     write_atomic(folder / "report.html", markdown_to_html(text, f"Report: {folder.name}"))
     echo(f"report: {folder / 'report.md'} and report.html, {len(plots)} figures in {figures}")
     return folder / "report.md"
+
+
+def zoo_table(folder: str | os.PathLike, costs_at: str | None = None) -> str:
+    """The attention zoo's table of a sweep: each attention entry's insertion point,
+    parameters and multiply-adds beside its accuracy on each dataset of the grid.
+
+    Parameters
+    ----------
+    folder : path
+        A sweep folder (its ``sweep.json`` names the sweep file and the cells' folders).
+    costs_at : str | None
+        The dataset, by its name in the grid, at whose input shape parameters and
+        multiply-adds are counted (default: the grid's last dataset). Each module is
+        counted as its run there computed it (insertion points and every option, from the
+        run's ``config.json``), or as the sweep file sets it when that run has not started.
+
+    Returns
+    -------
+    str
+        Markdown: a title, what the table holds, and a table per backbone and protocol with
+        a row per attention entry. An accuracy is the mean ± std over the test subjects (each
+        subject's seeds averaged) in %; a run not finished shows how many of its units are
+        done.
+
+    Raises
+    ------
+    ValueError
+        ``folder`` holds no sweep, or ``costs_at`` names none of its datasets.
+    """
+    import json
+    from dataclasses import replace
+
+    from ..evaluation.records import attention_options, resolved_of
+    from ..models import get_backbone
+    from ..models.cost import data_shape, summarize
+    from .grid import SweepSpec, expand
+
+    folder = Path(folder)
+    record_file = folder / "sweep.json"
+    if not record_file.is_file():
+        raise ValueError(f"{folder} is not a sweep folder (no sweep.json): run the sweep first")
+    record = json.loads(record_file.read_text())
+    source = record.get("source", str(record_file))
+    recorded = {tuple(c[k] for k in CONFIG_KEYS): c for c in record["cells"]}
+    cells = {}
+    for cell in expand(SweepSpec(**record["spec"]), source):
+        key = tuple(cell.labels[k] for k in CONFIG_KEYS)
+        entry = recorded.get(key, {})
+        scoring = {k: entry[k] for k in ("seeds", "ensemble") if k in entry}
+        config = cell.config.replace(out=entry.get("folder", str(cell.folder)), **scoring)
+        cells[key] = replace(cell, config=config)
+    datasets = list(dict.fromkeys(key[0] for key in cells))
+    costs_at = datasets[-1] if costs_at is None else costs_at
+    if costs_at not in datasets:
+        raise ValueError(
+            f"--costs-at {costs_at!r}: the sweep's datasets are {', '.join(datasets)}"
+        )
+    lines, shape = [], None
+    for backbone, protocol in dict.fromkeys((key[1], key[2]) for key in cells):
+        lines += [
+            f"## {get_backbone(backbone).display_name}, {protocol}",
+            "",
+            "| module | point | params | attn params | MACs | attn MACs | "
+            + " | ".join(datasets)
+            + " |",
+            "|---|---|---:|---:|---:|---:|" + "---|" * len(datasets),
+        ]
+        names = dict.fromkeys(k[3] for k in cells if k[1:3] == (backbone, protocol))
+        for name in names:
+            cell = cells[(costs_at, backbone, protocol, name)]
+            model = cell.config.model
+            points, options = model.attention_at, model.attention_options
+            stored = RunFolder(cell.folder).stored()
+            if stored is not None:
+                points, options = resolved_of(stored)["attention_at"], attention_options(stored)
+            shape = data_shape(cell.config.data)
+            cost = summarize(backbone, model.attention, shape, points, options)
+            shown = ",".join(cost.points) if model.attention != "none" else "-"
+            accuracies = [
+                _zoo_accuracy(cells[(dataset, backbone, protocol, name)]) for dataset in datasets
+            ]
+            lines.append(
+                f"| {name} | {shown} | {cost.params:,} | {cost.attention_params:,} | "
+                f"{cost.macs:,} | {cost.attention_macs:,} | " + " | ".join(accuracies) + " |"
+            )
+        lines.append("")
+    head = [
+        f"# Attention zoo: {Path(source).stem}",
+        "",
+        f"Made by `bci-attn report {folder.as_posix()} --zoo-table` from the sweep "
+        f"`{source}`. Parameters and multiply-adds of one trial at the {costs_at} input "
+        f"({shape.describe()}), of each module as its run computed it (insertion point and "
+        "options); *attn*: the attention layers alone. Accuracy in %, mean ± std over the "
+        "test subjects, each subject's seeds averaged; a run not finished shows how many of "
+        "its units are done.",
+        "",
+    ]
+    return "\n".join(head + lines).rstrip() + "\n"
+
+
+def _zoo_accuracy(cell) -> str:
+    """A cell's accuracy as :func:`zoo_table` shows it."""
+    from ..evaluation.records import resolved_of
+    from .grid import cell_rows
+
+    run = RunFolder(cell.folder)
+    stored = run.stored()
+    seeds = cell.config.evaluation.seeds
+    done = [r for r in run.results() if r.seed in seeds] if stored is not None else []
+    if not done:
+        return "not run"
+    expected = len(resolved_of(stored).get("folds", [])) * len(seeds)
+    if len(done) < expected:
+        return f"({len(done)} of {expected} units done)"
+    accuracy = 100 * per_subject(cell_rows(cell))["accuracy"]
+    return f"{accuracy.mean():.1f} ± {accuracy.std(ddof=0):.1f}"

@@ -60,10 +60,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from ..atomic import write_atomic
+from ..config import Layer
 from ..config.schema import check_fields, option
 from ..config.sections import DataConfig, EvaluationConfig
-from ..evaluation.executor import Executor, SequentialExecutor
-from ..evaluation.folder import write_atomic
+from ..evaluation.executor import Executor
 from ..evaluation.protocols import Fold, Holdout, LeaveOneSubjectOut
 from .specs import StudySpec, base_layers, cell_config, check_name, entry_layer, read_spec
 from .study import Cell, Study, quietly
@@ -111,8 +112,9 @@ def fixed() -> list[str]:
     return [*names, "out"]
 
 
-def candidates(spec: SelectionSpec, source: str) -> list[Cell]:
-    """The space's candidates as cells (ValueError naming the key and the file)."""
+def candidates(spec: SelectionSpec, source: str, overrides: Layer | None = None) -> list[Cell]:
+    """The space's candidates as cells (ValueError naming the key and the file), with
+    ``overrides`` (e.g. the command line's execution options) on top of each."""
     out = spec.folder(source)
     cells = []
     for entry in spec.space:
@@ -134,6 +136,7 @@ def candidates(spec: SelectionSpec, source: str) -> list[Cell]:
         if spec.seeds is not None:
             extra["evaluation"] = {"seeds": list(spec.seeds)}
         layers = [*base_layers(spec, source), layer, entry_layer(extra, f"{source} (seeds)")]
+        layers += [overrides] if overrides is not None else []
         config = cell_config(layers, what)
         _check_candidate(config, what)
         cells.append(Cell(name, config, {"candidate": name, "sets": _sets(layer)}))
@@ -247,10 +250,13 @@ def mean_accuracy(results) -> float:
 class NestedSelection(Study):
     """The candidates of a selection file (see the module's docstring)."""
 
-    def __init__(self, path: str, echo: Callable[[str], Any] = print) -> None:
+    def __init__(
+        self, path: str, echo: Callable[[str], Any] = print, overrides: Layer | None = None
+    ) -> None:
         self.source = str(path)
         self.spec = read_spec(path, SelectionSpec)
-        super().__init__(quietly(candidates(self.spec, self.source)), self.spec.folder(path), echo)
+        cells = quietly(candidates(self.spec, self.source, overrides))
+        super().__init__(cells, self.spec.folder(path), echo)
 
     def describe_inner(self) -> str:
         if self.spec.inner == "loso":
@@ -274,10 +280,7 @@ class NestedSelection(Study):
     def run(self, executor: Executor | None = None):
         """Check, train the inner then the chosen outer units (resuming), write the tables;
         return ``outer.csv``'s table."""
-        import pandas as pd
-
         self.validate()
-        executor = executor or SequentialExecutor()
         seeds = self.cells[0].config.evaluation.seeds
         self.echo(
             f"{self.source}: {len(self.cells)} candidates, inner {self.spec.inner}, seeds "
@@ -285,14 +288,24 @@ class NestedSelection(Study):
         )
         self.prepare()
         inner = {cell.name: self.inner(cell) for cell in self.cells}  # before anything is written
-        self.claim()
         units = {
             (cell.name, outer): self.units(cell, folds)
             for cell in self.cells
             for outer, folds in inner[cell.name].items()
         }
+        try:
+            self.start([unit for same in units.values() for unit in same], executor)
+            with self.claimed():
+                return self._run(units)
+        finally:
+            self.close()
+
+    def _run(self, units: dict[tuple[str, str], list]):
+        """Train the inner units, choose, train the chosen outer units, write the tables."""
+        import pandas as pd
+
         every = [unit for same in units.values() for unit in same]
-        results = {u.key: r for u, r in zip(every, self.execute(every, executor), strict=True)}
+        results = {u.key: r for u, r in zip(every, self.execute(every), strict=True)}
         outer_folds = self.ready[self.cells[0].name].folds
         inner_rows, chosen = [], {}
         for outer in outer_folds:
@@ -315,7 +328,7 @@ class NestedSelection(Study):
             outer.name: self.units(cells[chosen[outer.name]], [outer]) for outer in outer_folds
         }
         every = [unit for same in outer_units.values() for unit in same]
-        results = {u.key: r for u, r in zip(every, self.execute(every, executor), strict=True)}
+        results = {u.key: r for u, r in zip(every, self.execute(every), strict=True)}
         inner_table = pd.DataFrame(inner_rows)
         outer_rows = []
         for outer in outer_folds:

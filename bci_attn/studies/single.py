@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..evaluation.executor import Executor, SequentialExecutor
+from ..evaluation.executor import Executor
 from ..evaluation.folder import RunFolder
 from .study import Cell, Study
 
@@ -85,7 +85,14 @@ class SingleRun(Study):
         """Validate, load, claim the folder, train what is missing, write the tables."""
         self.validate()
         self.prepare()
-        self.claim()
+        try:
+            self.start(self.units(self.cell), executor)
+            with self.claimed():
+                return self._run()
+        finally:
+            self.close()
+
+    def _run(self) -> Summary:
         ready, config = self.ready[self.cell.name], self.cell.config
         data = ready.data
         for note in data.notes:
@@ -96,7 +103,7 @@ class SingleRun(Study):
             f"{config.evaluation.protocol}: {len(ready.folds)} folds x "
             f"{len(config.evaluation.seeds)} seed(s) -> {self.cell.folder}"
         )
-        results = self.execute(self.units(self.cell), executor or SequentialExecutor())
+        results = self.execute(self.units(self.cell))
         folder = RunFolder(self.cell.folder, self.echo)
         table, curve, ensemble = folder.write_tables(results, config.evaluation.ensemble)
         summary = Summary(str(self.cell.folder), table, curve, ensemble)

@@ -58,7 +58,7 @@ def read_spec(path: str, cls: type) -> Any:
         raise ValueError(f"{path} is empty; it takes: {', '.join(keys)}")
     try:
         return cls(**document)
-    except ConfigError as error:
+    except ValueError as error:  # ConfigError, or a rule between keys
         raise ValueError(f"{path}: {error}") from None
 
 
@@ -100,16 +100,31 @@ def base_layers(spec: StudySpec, source: str, values: dict[str, str] | None = No
 
 def entry_layer(entry: dict, source: str) -> Layer:
     """What a cell's entry sets: sections of a configuration file, and options by name at
-    its top level (``attention: se``, ``attention_options: {reduction: 8}``)."""
+    its top level (``attention: se``, ``attention_options: {reduction: 8}``); messages name
+    each key as the entry writes it."""
     from ..config.files import LEGACY_SECTIONS
-    from ..config.sections import SECTIONS
+    from ..config.sections import SECTIONS, all_options
 
     sections = (*SECTIONS, *LEGACY_SECTIONS)
     document = {k: v for k, v in entry.items() if k in sections and isinstance(v, dict)}
-    by_name = {k: v for k, v in entry.items() if k not in document}
-    if by_name:  # a legacy section places its keys by name
-        document["run"] = {**document.get("run", {}), **by_name}
-    return read_document(document, source)
+    layer = read_document(document, source)
+    for key, value in entry.items():
+        if key in document:
+            continue
+        try:  # a legacy section places a key by name (renamed keys and the recipe too)
+            alone = read_document({"run": {key: value}}, source)
+        except ValueError as error:
+            if f"unknown key 'run.{key}'" not in str(error):
+                raise
+            names = ", ".join(sorted(o.name for o in all_options()))
+            raise ValueError(
+                f"{source}: unknown key '{key}'; an entry takes a name, sections "
+                f"({', '.join(SECTIONS)}) and options by name: {names}"
+            ) from None
+        for placed in alone.names:
+            layer.set(placed, alone.get(placed), f"{source}: {key}")
+        layer.recipe = alone.recipe or layer.recipe
+    return layer
 
 
 def cell_config(layers: list[Layer], source: str) -> RunConfig:

@@ -8,7 +8,8 @@ they share, in this order, so that nothing is written before everything is check
 
 1. :meth:`Study.validate` every cell (one error listing every invalid cell);
 2. :meth:`Study.prepare` their data (loaded once per distinct data and protocol);
-3. :meth:`Study.claim` their run folders (cells that train the same models share one);
+3. :meth:`Study.claimed`: lock their run folders and record their configurations (cells
+   that train the same models share one folder);
 4. :meth:`Study.execute` the units not finished yet, on an executor; the results come back
    here and are written here, atomically, once each;
 5. the kind's own tables.
@@ -20,14 +21,16 @@ A failed unit does not stop the others: the study ends with their count in
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..atomic import write_atomic
 from ..config import RunConfig
-from ..evaluation.executor import Executor, Failure
-from ..evaluation.folder import RunFolder, write_atomic
+from ..evaluation.executor import Executor, Failure, Progress, make_executor
+from ..evaluation.folder import RunFolder
 from ..evaluation.preparation import Prepared, prepared
 from ..evaluation.records import identity, record
 from ..evaluation.results import FoldResult
@@ -128,6 +131,7 @@ class Study:
         self.ready: dict[str, Prepared] = {}
         self.saved = 0
         self._units: dict[str, Unit] = {}
+        self._executor: Executor | None = None
 
     # -- 1-3: nothing is written before these pass ------------------------------------
     def validate(self) -> None:
@@ -147,17 +151,55 @@ class Study:
             )
 
     def prepare(self) -> None:
-        """Load and split every cell's data (each distinct data and protocol once)."""
+        """Load and split every cell's data (each distinct data and protocol once); warn
+        of a batch larger than a fold's training set."""
         for cell in self.cells:
-            self.ready[cell.name] = prepared(cell.config)
+            ready = self.ready[cell.name] = prepared(cell.config)
+            smallest = min((len(fold.train) for fold in ready.folds), default=0)
+            batch = cell.config.training.batch_size
+            if batch > smallest:
+                self.echo(
+                    f"warning: {cell.name}: batch size {batch} is larger than the smallest "
+                    f"training set ({smallest} trials): each epoch is one batch of them all"
+                )
 
-    def claim(self) -> None:
-        """Record every cell's configuration in its run folder, or check that the folder
-        holds a run that computes the same."""
-        for cell in self.cells:
-            RunFolder(cell.folder, self.echo).claim(
-                record(cell.config, self.ready[cell.name]), identity
-            )
+    @contextmanager
+    def claimed(self) -> Iterator[None]:
+        """Lock every cell's run folder for this process and record its configuration (or
+        check that the folder holds a run that computes the same); unlock at the end.
+
+        Raises
+        ------
+        ValueError
+            A folder another process is writing into, or one that holds other settings.
+        """
+        from filelock import FileLock, Timeout
+
+        locks = []
+        try:
+            for folder, cell in {c.folder: c for c in self.cells}.items():
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as error:
+                    raise ValueError(
+                        f"--out {folder} cannot be created: {error.strerror}"
+                    ) from None
+                lock = FileLock(folder / ".lock", timeout=0)
+                try:
+                    lock.acquire()
+                except Timeout:
+                    raise ValueError(
+                        f"--out {folder} is being written by another run (it holds "
+                        f"{folder / '.lock'}); wait for that run to end, or choose another --out"
+                    ) from None
+                locks.append(lock)
+                RunFolder(folder, self.echo).claim(
+                    record(cell.config, self.ready[cell.name]), identity
+                )
+            yield
+        finally:
+            for lock in locks:
+                lock.release()
 
     # -- 4: units ---------------------------------------------------------------------
     def units(self, cell: Cell, folds: Sequence | None = None) -> list[Unit]:
@@ -170,13 +212,39 @@ class Study:
         """The stored result of ``unit``, or None."""
         return RunFolder(unit.folder, self.echo).finished(unit.fold.name, unit.seed)
 
+    def pending(self, units: Sequence[Unit]) -> list[Unit]:
+        """The distinct ``units`` with no result yet (reading only)."""
+        distinct = {unit.key: unit for unit in units}.values()
+        return [unit for unit in distinct if self.finished(unit) is None]
+
+    def start(self, units: Sequence[Unit], executor: Executor | None = None) -> None:
+        """Choose the executor for ``units`` (``executor``, else the execution options')
+        and start it, before anything is written: a cluster that cannot be reached fails
+        here."""
+        if executor is not None:
+            self._executor = executor
+        self.executor_for(len(tasks(self.pending(units)))).start()
+
+    def executor_for(self, n_tasks: int) -> Executor:
+        """The executor the study's execution options ask for (made once, closed by
+        :meth:`close`)."""
+        if self._executor is None:
+            self._executor = make_executor(self.cells[0].config.execution, n_tasks)
+        return self._executor
+
+    def close(self) -> None:
+        """Release the executor the study made (its workers, its cluster)."""
+        if self._executor is not None:
+            self._executor.close()
+            self._executor = None
+
     def execute(
         self,
         units: Sequence[Unit],
-        executor: Executor,
         describe: Callable[[Unit, FoldResult, str], str] | None = None,
     ) -> list[FoldResult]:
-        """Run the units that have no result yet; return every unit's result, in order.
+        """Run the units that have no result yet on the study's executor (:meth:`start`);
+        return every unit's result, in order.
 
         Raises
         ------
@@ -191,15 +259,21 @@ class Study:
             if done[unit.key] is not None:
                 self.echo(describe(unit, done[unit.key], "done before, resumed"))
         self._units.update({unit.key: unit for unit in pending})
+        lines: list[str] = []
 
         def on_result(result: FoldResult) -> None:
             unit = self._units[result.unit]
             RunFolder(unit.folder, self.echo).save(result)
             self.saved += 1
             done[unit.key] = result
-            self.echo(describe(unit, result, f"{result.seconds:.1f} s"))
+            lines.append(describe(unit, result, f"{result.seconds:.1f} s"))
 
-        failures = executor.run(tasks(pending), on_result)
+        def on_progress(progress: Progress) -> None:
+            self.echo("\n".join(lines or ["  a unit failed"]) + "  " + progress.describe())
+            lines.clear()
+
+        grouped = tasks(pending)
+        failures = self.executor_for(len(grouped)).run(grouped, on_result, on_progress)
         if failures:
             path = self.out / "failures.json"
             write_atomic(path, json.dumps([f.to_dict() for f in failures], indent=2))

@@ -3,13 +3,13 @@
 Training applies the chosen transforms on the device, batch by batch, inside the training
 step (:class:`~bci_attn.training.module.DecodingModule`); validation, test and prediction never
 see them. Every transform except ``mixup`` is applied to each trial with probability
-``probability``; ``mixup`` mixes every batch and turns the target into braindecode's
+``probability``; ``mixup`` [2]_ mixes every batch and turns the target into braindecode's
 ``(y_a, y_b, lam)`` triple, which :func:`~bci_attn.training.module.mixed_cross_entropy`
 reads.
 
 Magnitudes are given in seconds and Hz where they have a unit, so that one setting fits
-any sampling rate; they default to values in the range Rommel et al. (2022) found useful
-for motor imagery.
+any sampling rate; they default to values in the range Rommel et al. (2022) [1]_ found
+useful for motor imagery.
 
 The names, their options and :func:`check_augmentation` need neither torch nor braindecode:
 the transforms are imported when :func:`make_augmentation` builds them.

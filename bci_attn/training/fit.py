@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import signal
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -142,6 +143,18 @@ def _callbacks(config: RunConfig, has_valid: bool, checkpoints: Path) -> tuple[l
     return callbacks, checkpoint
 
 
+def _fit(trainer: L.Trainer, module: DecodingModule, data: TrialsDataModule) -> None:
+    """``trainer.fit``, with Ctrl-C raised as KeyboardInterrupt: Lightning catches it, stops
+    gracefully, ignores further Ctrl-C and exits with status 1; the caller reports it."""
+    try:
+        trainer.fit(module, datamodule=data)
+    except SystemExit:
+        if not trainer.interrupted:
+            raise
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        raise KeyboardInterrupt from None
+
+
 def fit(
     config: RunConfig,
     build: Callable[[], nn.Module],
@@ -197,7 +210,7 @@ def fit(
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", ".*does not have many workers.*")
             warnings.filterwarnings("ignore", ".*is an iterable.*")
-            trainer.fit(module, datamodule=data)
+            _fit(trainer, module, data)
             if checkpoint is not None and checkpoint.best_model_path:
                 best = torch.load(checkpoint.best_model_path, weights_only=True)["state_dict"]
                 module.load_state_dict(best)

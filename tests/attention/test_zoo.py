@@ -16,14 +16,14 @@ from bci_attn import attention
 from bci_attn.attention import AttentionModule
 from bci_attn.attention.maps import attention_maps
 from bci_attn.attention.sa import channel_shuffle
-from bci_attn.models import BACKBONES, build_model
+from bci_attn.models import available, build_model, get_backbone
 
 N_CHANS, N_OUTPUTS, SFREQ = 8, 4, 128.0
 
 CASES = [
     (name, backbone, point)
     for name in attention.available()
-    for backbone, spec in BACKBONES.items()
+    for backbone, spec in ((name, get_backbone(name)) for name in available())
     for point in spec.points
 ]
 
@@ -86,7 +86,7 @@ def test_module_in_backbone(name: str, backbone: str, point: str, n_times: int) 
 
 @pytest.mark.parametrize("name", attention.available())
 def test_every_module_builds_at_the_default_point(name: str) -> None:
-    for backbone in BACKBONES:
+    for backbone in available():
         model = build_model(
             backbone, name, n_chans=N_CHANS, n_times=128, n_outputs=N_OUTPUTS, sfreq=SFREQ
         )

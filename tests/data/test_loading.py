@@ -59,7 +59,7 @@ def test_bad_preprocessing_is_refused(tmp_path):
         load_trials(fake(), [1], Preprocessing(tmax=5.0), data_dir=tmp_path, cache_dir=None)
     with pytest.raises(ValueError, match=r"no subject\(s\) \[9\]"):
         load_trials(fake(), [9], Preprocessing(), data_dir=tmp_path, cache_dir=None)
-    with pytest.raises(ValueError, match="no class feet"):
+    with pytest.raises(ValueError, match="names feet, which dataset FakeDataset lacks"):
         load_trials(
             fake(),
             [1],

@@ -91,3 +91,37 @@ def test_every_named_augmentation_builds_for_its_rate():
     out, (y_a, _, _) = composed(X, y)  # mixup, last, mixes the labels
     assert out.shape == X.shape and torch.equal(y_a, y)
     assert make_augmentation([], sfreq=100.0) is None
+
+
+@pytest.mark.parametrize("name", available())
+def test_every_augmentation_keeps_shapes_and_labels(name):
+    torch.manual_seed(0)
+    X, y = torch.randn(8, 4, 250), torch.tensor([0, 1] * 4)
+    augment = make_augmentation([name], sfreq=250.0, probability=1.0, random_state=0)
+    out, target = augment(X, y)
+    assert out.shape == X.shape and out.dtype == X.dtype
+    if name == "mixup":
+        y_a, y_b, lam = target  # the trial's own labels come first, mixed with others'
+        assert torch.equal(y_a, y) and sorted(y_b.tolist()) == sorted(y.tolist())
+        assert ((lam >= 0) & (lam <= 1)).all()
+    else:
+        assert torch.equal(target, y)
+    assert not torch.equal(out, X)
+
+
+def test_time_shift_delays_and_advances_with_zeros():
+    from bci_attn.training.transforms import time_shift
+
+    X = torch.arange(1.0, 6.0).repeat(2, 1, 1)  # (2 trials, 1 electrode, 5 samples)
+    out, _ = time_shift(X, torch.zeros(2), torch.tensor([2, -1]))
+    assert out[0, 0].tolist() == [0, 0, 1, 2, 3]
+    assert out[1, 0].tolist() == [2, 3, 4, 5, 0]
+
+
+def test_augmentation_options_are_in_seconds_and_hz():
+    shift = make_augmentation(
+        ["time_shift"], sfreq=200.0, options={"time_shift": {"max_shift": 0.05}}
+    )
+    mask = make_augmentation(["smooth_time_mask"], sfreq=100.0)
+    assert shift.transforms[0].max_shift == 10
+    assert mask.transforms[0].mask_len_samples == 20  # the default 0.2 s at 100 Hz

@@ -66,3 +66,43 @@ def test_augmentation_needs_the_sampling_rate_and_known_names():
     with pytest.raises(ConfigError, match="unknown augmentation 'time_warp'") as info:
         DecodingModule(small_model(), 2, TrainingConfig(augment=["time_warp"]), sfreq=128.0)
     assert info.value.key == "training.augment"
+
+
+def test_augmentation_and_label_smoothing_act_in_training_only():
+    model = small_model()
+    training = TrainingConfig(augment=["gaussian_noise"], augment_probability=1.0,
+                              label_smoothing=0.2)  # fmt: skip
+    module = DecodingModule(model, 2, training, sfreq=128.0)
+    logged = {}
+    module.log_dict = lambda metrics, **kwargs: logged.update(metrics)
+    module.eval()  # no dropout: the model is a fixed function of its input
+    X, y = torch.randn(6, 4, 128), torch.tensor([0, 1] * 3)
+    seen = []
+    model.register_forward_pre_hook(lambda m, args: seen.append(args[0].clone()))
+    loss = module.training_step((X, y), 0)
+    assert not torch.equal(seen[-1], X)  # the training batch was augmented
+    smoothed = torch.nn.functional.cross_entropy(model(seen[-1]), y, label_smoothing=0.2)
+    torch.testing.assert_close(loss, smoothed)
+    module.validation_step((X, y), 0)
+    assert torch.equal(seen[-1], X)  # validation trials as they are
+    plain = torch.nn.functional.cross_entropy(model(X), y)
+    torch.testing.assert_close(logged["val_loss"], plain)  # no smoothing either
+    with torch.no_grad():
+        assert torch.equal(module.predict_step((X, y), 0), model(X))
+    assert torch.equal(seen[-1], X)
+
+
+def test_mixed_cross_entropy_weighs_the_two_label_sets():
+    from bci_attn.training.module import mixed_cross_entropy
+
+    logits = torch.randn(5, 3)
+    y_a, y_b = torch.tensor([0, 1, 2, 0, 1]), torch.tensor([2, 2, 1, 1, 0])
+    ce = torch.nn.functional.cross_entropy
+    torch.testing.assert_close(mixed_cross_entropy(logits, y_a), ce(logits, y_a))
+    lam = torch.tensor([1.0, 0.0, 0.5, 0.25, 1.0])
+    expected = (
+        lam * ce(logits, y_a, reduction="none") + (1 - lam) * ce(logits, y_b, reduction="none")
+    ).mean()
+    torch.testing.assert_close(mixed_cross_entropy(logits, (y_a, y_b, lam)), expected)
+    smoothed = mixed_cross_entropy(logits, y_a, label_smoothing=0.1)
+    torch.testing.assert_close(smoothed, ce(logits, y_a, label_smoothing=0.1))

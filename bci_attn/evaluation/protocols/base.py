@@ -90,10 +90,13 @@ class Fold:
 
 @dataclass(frozen=True)
 class DataRequest:
-    """Trials a protocol needs: ``subjects`` of ``dataset`` (None: every subject)."""
+    """Trials a protocol needs: ``subjects`` of ``dataset`` (None: every subject), and
+    the options that named them (for messages)."""
 
     dataset: str
     subjects: tuple[int, ...] | None = None
+    dataset_key: str = "data.dataset"
+    subjects_key: str = "data.subjects"
 
 
 @dataclass(frozen=True)

@@ -66,8 +66,18 @@ class CrossDataset(Holdout):
 
     def requests(self, config: RunConfig) -> list[DataRequest]:
         return [
-            DataRequest(self.train_dataset, self.train_subjects),
-            DataRequest(self.test_dataset, self.test_subjects),
+            DataRequest(
+                self.train_dataset,
+                self.train_subjects,
+                "evaluation.train_dataset",
+                "evaluation.train_subjects",
+            ),
+            DataRequest(
+                self.test_dataset,
+                self.test_subjects,
+                "evaluation.test_dataset",
+                "evaluation.test_subjects",
+            ),
         ]
 
     def data_name(self, config: RunConfig) -> str:

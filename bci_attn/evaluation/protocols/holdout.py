@@ -77,7 +77,9 @@ class Holdout(Protocol):
         subjects = None
         if self.train_subjects is not None:
             subjects = tuple(sorted({*self.train_subjects, *self.test_subjects}))
-        return [DataRequest(config.data.dataset, subjects)]
+        return [
+            DataRequest(config.data.dataset, subjects, subjects_key="evaluation.train_subjects")
+        ]
 
     def _side(self, meta: pd.DataFrame, dataset: str | None, subjects) -> np.ndarray:
         mask = np.ones(len(meta), dtype=bool)

@@ -1,0 +1,259 @@
+"""Units on real Dask clusters (every socket on 127.0.0.1): the same results as in one
+process, workers killed mid-unit, a client killed mid-study, a scheduler started apart,
+SLURM job scripts, and clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from bci_attn.config import Layer
+from bci_attn.evaluation.dask import slurm_settings
+from bci_attn.studies.grid import Sweep
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SPEC = """
+out: {out}
+settings:
+  data: {{dataset: synthetic, subjects: 1-3, n_classes: 2, tmax: 1.0}}
+  training: {{max_epochs: {epochs}}}
+  recipe: plain
+grid:
+  attention: [none, se]
+  seeds: [0, 1]
+"""
+
+
+def sweep_file(tmp_path: Path, name: str, epochs: int = 1) -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(SPEC.format(out=tmp_path / name, epochs=epochs))
+    return path
+
+
+def execution(**options) -> Layer:
+    layer = Layer()
+    for key, value in options.items():
+        layer.set(f"execution.{key}", value)
+    return layer
+
+
+def fold_results(folder: Path) -> dict[str, dict]:
+    return {
+        f"{run.name}/{path.name}": json.loads(path.read_text())
+        for run in sorted((folder / "runs").iterdir())
+        for path in sorted(run.glob("folds/*.json"))
+    }
+
+
+def scores(folder: Path) -> dict[str, list]:
+    return {name: r["rows"][0]["probabilities"] for name, r in fold_results(folder).items()}
+
+
+@pytest.mark.slow
+def test_a_local_cluster_gives_the_results_of_one_process(tmp_path):
+    local = Sweep(
+        str(sweep_file(tmp_path, "local")),
+        echo=lambda *a: None,
+        overrides=execution(executor="dask", workers=2, threads_per_unit=1),
+    )
+    local.run()
+    alone = Sweep(
+        str(sweep_file(tmp_path, "alone")),
+        echo=lambda *a: None,
+        overrides=execution(executor="sequential", threads_per_unit=1),
+    )
+    alone.run()
+    assert len(scores(tmp_path / "local")) == 12  # 2 cells x 3 folds x 2 seeds
+    assert scores(tmp_path / "local") == scores(tmp_path / "alone")
+    local_table = (tmp_path / "local" / "summary.md").read_text()
+    assert local_table == (tmp_path / "alone" / "summary.md").read_text()
+    devices = {r["trained_with"]["threads"] for r in fold_results(tmp_path / "local").values()}
+    assert devices == {1}
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_unit_costs_only_that_unit(tmp_path):
+    sweep = Sweep(
+        str(sweep_file(tmp_path, "killed", epochs=4)),
+        echo=lambda *a: None,
+        overrides=execution(executor="dask", workers=2, threads_per_unit=1, retries=0),
+    )
+    killed: list[int] = []
+
+    def kill_a_busy_worker() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not killed:
+            executor = sweep._executor
+            client = getattr(executor, "client", None)
+            if client is not None:
+                busy = [w for w, keys in client.processing().items() if keys]
+                if busy:
+                    pids = client.run(os.getpid, workers=busy[:1])
+                    pid = next(iter(pids.values()))
+                    time.sleep(1.0)  # into the unit's training
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+            time.sleep(0.2)
+
+    killer = threading.Thread(target=kill_a_busy_worker, daemon=True)
+    killer.start()
+    sweep.run()
+    killer.join(timeout=5)
+    assert killed, "no worker was busy within the time allowed"
+    results = fold_results(tmp_path / "killed")
+    assert len(results) == 12
+    units = [r["unit"] for r in results.values()]
+    assert len(set(units)) == len(units)  # none lost, none written twice
+
+
+@pytest.mark.slow
+def test_a_client_killed_mid_study_resumes_with_the_units_left(tmp_path):
+    spec = sweep_file(tmp_path, "client", epochs=3)
+    command = [sys.executable, "-m", "bci_attn.sweep", str(spec), "--workers", "2"]
+    first = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    folds = tmp_path / "client" / "runs"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and first.poll() is None:
+        if len(list(folds.glob("*/folds/*.json"))) >= 2:
+            break
+        time.sleep(0.5)
+    os.killpg(first.pid, signal.SIGKILL)  # the client and its local workers, at once
+    first.wait(timeout=30)
+    finished = {p: p.stat().st_mtime_ns for p in folds.glob("*/folds/*.json")}
+    assert 2 <= len(finished) < 12
+    again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("done before, resumed") == len(finished)
+    assert len(fold_results(tmp_path / "client")) == 12
+    assert all(path.stat().st_mtime_ns == mtime for path, mtime in finished.items())
+
+
+@pytest.fixture
+def scheduler(tmp_path):
+    """A Dask scheduler and two workers, started apart, on 127.0.0.1."""
+    address_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+    def start(module: str, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", f"distributed.cli.{module}", *args, "--no-dashboard"],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    processes = [
+        start(
+            "dask_scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--scheduler-file",
+            str(address_file),
+        )
+    ]
+    deadline = time.monotonic() + 60
+    while not address_file.is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    address = json.loads(address_file.read_text())["address"]
+    for _ in range(2):
+        processes.append(start("dask_worker", address, "--host", "127.0.0.1", "--nthreads", "1"))
+    yield address
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_a_scheduler_started_apart_runs_the_units(tmp_path, scheduler):
+    spec = sweep_file(tmp_path, "remote")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bci_attn.sweep",
+            str(spec),
+            "--cluster",
+            scheduler,
+            "--threads-per-unit",
+            "1",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(fold_results(tmp_path / "remote")) == 12
+    assert "[12/12 done, 0 running, 0 failed]" in done.stdout
+
+
+def test_an_unreachable_scheduler_is_named_and_nothing_is_written(tmp_path):
+    spec = sweep_file(tmp_path, "unreachable")
+    done = subprocess.run(
+        [sys.executable, "-m", "bci_attn.sweep", str(spec), "--cluster", "tcp://127.0.0.1:9"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2
+    assert "--cluster names a Dask scheduler at tcp://127.0.0.1:9 that did not answer" in (
+        done.stderr
+    )
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "unreachable").exists()
+
+
+def test_slurm_settings_make_a_job_script(tmp_path):
+    from dask_jobqueue import SLURMCluster
+
+    settings_file = tmp_path / "slurm.yaml"
+    settings_file.write_text(
+        "jobs: 3\npartition: gpu\ncores: 8\nmemory: 32GB\nwalltime: '04:00:00'\n"
+        "processes: 4\ngpus_per_job: 1\njob_script_prologue: ['source ~/venv/bin/activate']\n"
+    )
+    settings = slurm_settings(str(settings_file))
+    assert settings.pop("jobs") == 3
+    cluster = SLURMCluster(**settings, scheduler_options={"host": "127.0.0.1"})
+    try:
+        script = cluster.job_script()
+    finally:
+        cluster.close()
+    for line in (
+        "#SBATCH -p gpu",
+        "#SBATCH --gres=gpu:1",
+        "#SBATCH -t 04:00:00",
+        "#SBATCH --cpus-per-task=8",
+        "source ~/venv/bin/activate",
+        "--nworkers 4",
+    ):
+        assert line in script
+
+
+def test_a_wrong_slurm_setting_is_named(tmp_path):
+    settings_file = tmp_path / "slurm.yaml"
+    settings_file.write_text("jobs: 2\ngpus: 1\n")
+    with pytest.raises(ValueError, match="unknown key 'gpus'; a SLURM settings file takes: "):
+        slurm_settings(str(settings_file))
+    settings_file.write_text("jobs: none\n")
+    with pytest.raises(ValueError, match="jobs must be an int >= 1"):
+        slurm_settings(str(settings_file))
