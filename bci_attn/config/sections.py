@@ -80,6 +80,16 @@ class DataConfig:
         "Euclidean alignment of each subject's session with its own unlabelled trials "
         "(He & Wu 2019)",
     )
+    align_shrinkage: Literal["none", "ledoit-wolf"] = option(
+        "none",
+        "shrinkage of the reference covariance Euclidean alignment inverts, towards a "
+        "multiple of the identity (Ledoit & Wolf 2004, with the trials as observations)",
+    )
+    executed: bool = option(
+        False,
+        "PhysionetMI: train on the executed (real) movements of the same classes too; "
+        "validation and test trials stay imagery alone, and each task is aligned apart",
+    )
     data_dir: str | None = option(
         None,
         "MNE data folder holding the datasets (default: MNE's: $MNE_DATA, else MNE_DATA in "
@@ -116,6 +126,8 @@ class DataConfig:
                 f"must be below the Nyquist frequency of data.resample {self.resample:g} Hz "
                 f"({self.resample / 2:g} Hz), got {self.fmax:g}",
             )
+        if self.align_shrinkage != "none" and self.align != "euclidean":
+            raise ConfigError("data.align_shrinkage", "goes with data.align euclidean")
         if self.classes is not None and len(set(self.classes)) < 2:
             raise ConfigError(
                 "data.classes", f"must name at least two classes, got {list(self.classes)}"
@@ -272,6 +284,12 @@ class EvaluationConfig:
         minimum=0,
         maximum=2**32 - 1,
     )
+    n_valid_subjects: int = option(
+        1,
+        "loso and holdout: training subjects held out, whole, to monitor the validation "
+        "loss (best epoch, early stopping); 0 trains on all of them",
+        minimum=0,
+    )
     seeds: tuple[int, ...] = option(
         [0],
         "one or several seeds; each fold is trained once per seed",
@@ -323,6 +341,13 @@ class EvaluationConfig:
     )
     finetune: Literal["all", "head", "attention"] = option(
         "all", "what calibration fine-tunes: all layers, the classifier head, or the attention"
+    )
+    adapt: Literal["none", "adabn", "online-adabn"] = option(
+        "none",
+        "test-time adaptation to each test subject with its own unlabelled test trials: "
+        "BatchNorm statistics re-estimated on all of them (adabn), or trial by trial in "
+        "time order, each predicted before it updates them, as a deployed BCI would "
+        "(online-adabn)",
     )
     ensemble: bool = option(
         False,
@@ -528,6 +553,12 @@ class RunConfig:
                 "execution.parallel_folds",
                 execution.parallel_folds == 1 or execution.devices == 1,
                 "runs on one device: it takes execution.devices 1",
+            ),
+            (
+                "evaluation.n_valid_subjects",
+                self.evaluation.n_valid_subjects > 0
+                or (training.select == "last" and training.patience is None),
+                "is 0, and training.select best and training.patience need validation subjects",
             ),
         ]
         for key, ok, problem in rules:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
+from ..config.schema import ConfigError
+
 if TYPE_CHECKING:
     from moabb.datasets.base import BaseDataset
 
@@ -52,11 +54,12 @@ def imagery_dataset_names() -> list[str]:
     return [SYNTHETIC, *sorted(names)]
 
 
-def resolve_dataset(name: str) -> BaseDataset:
+def resolve_dataset(name: str, executed: bool = False) -> BaseDataset:
     """Instantiate a motor-imagery dataset from its MOABB name (any spelling) or ``synthetic``.
 
     ``BNCI2014001`` and ``BNCI2014_001`` name the same dataset. PhysionetMI is built with
-    imagined runs only.
+    its imagined runs, and with its executed runs too when ``executed`` (the same
+    classes, moved for real: :func:`run_tasks` tells them apart).
 
     Raises
     ------
@@ -64,6 +67,13 @@ def resolve_dataset(name: str) -> BaseDataset:
         Unknown name, or a MOABB dataset that is not motor imagery; the message lists the
         motor-imagery datasets.
     """
+    physionet = _normalise(name) == _normalise("PhysionetMI")
+    if executed and not physionet:
+        raise ConfigError(
+            "data.executed",
+            f"takes PhysionetMI, which records executed movements beside imagined ones; "
+            f"{name} records imagery only",
+        )
     if _normalise(name) == SYNTHETIC:
         from .synthetic import SyntheticMotorImagery
 
@@ -75,7 +85,7 @@ def resolve_dataset(name: str) -> BaseDataset:
             f"unknown dataset '{name}'; motor-imagery datasets: "
             f"{', '.join(imagery_dataset_names())}"
         )
-    dataset = cls(imagined=True, executed=False) if cls.__name__ == "PhysionetMI" else cls()
+    dataset = cls(imagined=True, executed=executed) if physionet else cls()
     if dataset.paradigm != "imagery":
         raise ValueError(
             f"dataset '{name}' is a {dataset.paradigm} dataset, not motor imagery; "
@@ -87,6 +97,26 @@ def resolve_dataset(name: str) -> BaseDataset:
 def dataset_name(dataset: BaseDataset) -> str:
     """Stable name of a dataset (its class name)."""
     return type(dataset).__name__
+
+
+#: PhysionetMI's runs of executed (real) movements; the others are imagined.
+PHYSIONET_EXECUTED = (3, 5, 7, 9, 11, 13)
+
+
+def run_tasks(dataset: BaseDataset) -> dict[str, str]:
+    """What each run of a subject's session records, by MOABB's run name: ``imagery`` or
+    ``execution``; empty when every run is imagery.
+
+    MOABB numbers PhysionetMI's runs in the order of its ``hand_runs`` then ``feet_runs``
+    (after :func:`restrict_runs`).
+    """
+    if dataset_name(dataset) != "PhysionetMI" or not getattr(dataset, "executed", False):
+        return {}
+    runs = [*dataset.hand_runs, *dataset.feet_runs]
+    return {
+        str(index): "execution" if run in PHYSIONET_EXECUTED else "imagery"
+        for index, run in enumerate(runs)
+    }
 
 
 def restrict_runs(dataset: BaseDataset, classes: list[str]) -> None:

@@ -14,7 +14,14 @@ from moabb.datasets.base import BaseDataset
 
 from ..config.schema import ConfigError
 from .cache import TrialCache
-from .datasets import data_folder, dataset_name, fetching, restrict_runs, use_data_dir
+from .datasets import (
+    data_folder,
+    dataset_name,
+    fetching,
+    restrict_runs,
+    run_tasks,
+    use_data_dir,
+)
 
 if TYPE_CHECKING:
     from ..config import DataConfig
@@ -83,7 +90,8 @@ class EEGData:
     y : np.ndarray, shape (n_trials,)
         Class index into ``classes``.
     meta : pd.DataFrame
-        One row per trial: ``subject``, ``session``, ``run``, ``dataset``.
+        One row per trial: ``subject``, ``session``, ``run``, ``dataset``, ``task``
+        (``imagery``, or ``execution`` for the executed movements of PhysionetMI).
     classes : list of str
     ch_names : list of str
     sfreq : float
@@ -243,7 +251,7 @@ def load_trials(
                 cache.put(key, subject, part)
         seconds[subject] = time.perf_counter() - start
         parts.append((subject, part))
-    return _assemble(parts, classes, name, seconds)
+    return _assemble(parts, classes, name, seconds, run_tasks(dataset))
 
 
 def _files_of(dataset: BaseDataset, data_dir: str | Path | None, offline: bool):
@@ -257,7 +265,7 @@ def _files_of(dataset: BaseDataset, data_dir: str | Path | None, offline: bool):
     return fetching(dataset_name(dataset), folder, offline)
 
 
-def _assemble(parts, classes, name, seconds) -> EEGData:
+def _assemble(parts, classes, name, seconds, tasks: dict[str, str]) -> EEGData:
     first = parts[0][1]
     for subject, part in parts:
         if part["ch_names"] != first["ch_names"] or part["X"].shape[2] != first["X"].shape[2]:
@@ -274,6 +282,7 @@ def _assemble(parts, classes, name, seconds) -> EEGData:
         ],
         ignore_index=True,
     )
+    meta["task"] = meta["run"].map(tasks).fillna("imagery") if tasks else "imagery"
     return EEGData(
         X=np.concatenate([p["X"] for _, p in parts]),
         y=np.concatenate([p["y"] for _, p in parts]),

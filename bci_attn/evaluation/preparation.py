@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ..config.sections import DEFAULT_CACHE
 from .protocols import Fold, Protocol, check_protocol
@@ -64,7 +66,7 @@ def load_data(config: RunConfig, protocol: Protocol) -> EEGData:
         data_dir=config.data.data_dir, cache_dir=cache_folder(config), offline=config.data.offline
     )
     requests = protocol.requests(config)
-    datasets = [resolve_dataset(request.dataset) for request in requests]
+    datasets = [resolve_dataset(request.dataset, config.data.executed) for request in requests]
     subjects = [
         list(request.subjects or dataset.subject_list)
         for request, dataset in zip(requests, datasets, strict=True)
@@ -89,11 +91,29 @@ def prepare(config: RunConfig) -> Prepared:
     protocol = check_protocol(config)
     data = load_data(config, protocol)
     folds = protocol.split(data.meta, data.y)
+    groups = protocol.alignment_groups()
+    executed = (data.meta["task"] == "execution").to_numpy()
+    if executed.any():
+        # Executed movements train; validation and tests stay on imagery, and each task
+        # is aligned with its own trials, so a test subject's imagery never meets them.
+        folds = [imagery_only(fold, executed) for fold in folds]
+        groups = (*groups, "task")
     if config.data.align == "euclidean":
         # He & Wu 2019: each subject's session is re-centred with its own unlabelled trials,
         # the test subject's included, as the protocol allows (no labels are used).
-        data.X = align_groups(data.X, data.meta, protocol.alignment_groups())
+        data.X = align_groups(data.X, data.meta, groups, config.data.align_shrinkage)
     return Prepared(data, protocol, folds)
+
+
+def imagery_only(fold: Fold, executed: np.ndarray) -> Fold:
+    """``fold`` with its validation, test and calibration trials restricted to imagery
+    (``executed`` marks the trials of executed movements); training keeps them all."""
+
+    def kept(index: np.ndarray) -> np.ndarray:
+        return index[~executed[index]]
+
+    calibration = {subject: kept(pool) for subject, pool in fold.calibration.items()}
+    return replace(fold, valid=kept(fold.valid), test=kept(fold.test), calibration=calibration)
 
 
 def data_key(config: RunConfig) -> str:

@@ -64,6 +64,17 @@ def record(config: RunConfig, ready: Prepared) -> dict[str, Any]:
             "attention_options": spec.resolve(config.model.attention_options),
             "attention_version": spec.version,
             "alignment_uses": alignment,
+            "adaptation_uses": (
+                f"{evaluation.adapt}: each test subject's own unlabelled test trials (no labels)"
+                if evaluation.adapt != "none"
+                else None
+            ),
+            "trained_on": (
+                "imagery and executed movements of the training subjects; validation and "
+                "tests on imagery alone"
+                if config.data.executed
+                else "imagery"
+            ),
             "calibration": calibration,
             "notes": data.notes,
             "folds": [f.name for f in ready.folds],

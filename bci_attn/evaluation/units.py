@@ -276,7 +276,9 @@ def score_subjects(
     tested on the subject's test trials, the same trials for every N and for N = 0: the
     pools of the largest N are never tested, so the curve compares calibration sizes on
     equal terms. Every fine-tuning starts from the same trained weights, which stay
-    untouched.
+    untouched. With ``evaluation.adapt``, every model is adapted to the subject's
+    unlabelled test trials before they are scored
+    (:mod:`bci_attn.training.adaptation`); their labels are only compared with.
 
     Parameters
     ----------
@@ -292,6 +294,7 @@ def score_subjects(
     import pandas as pd
     import torch
 
+    from ..training.adaptation import adapted_logits
     from ..training.finetune import finetune, predict
     from ..training.fit import device_of
     from .scoring import scores
@@ -315,10 +318,15 @@ def score_subjects(
             probabilities=logits.float().softmax(1).round(decimals=5).tolist(),
         )
 
+    def adapted(network: nn.Module, logits: torch.Tensor, at: np.ndarray) -> torch.Tensor:
+        if evaluation.adapt == "none":
+            return logits
+        return adapted_logits(network, X_test[at], evaluation.adapt, device)
+
     rows = []
     for subject in pd.unique(subject_of):
         at = subject_of == subject
-        rows.append(row(subject, 0, zero_shot[at], 0))
+        rows.append(row(subject, 0, adapted(model, zero_shot[at], at), 0))
         for n in evaluation.calibration_trials:
             chosen = np.isin(
                 pool_index, calibration_set(fold.calibration[int(subject)], data.y, n)
@@ -335,6 +343,6 @@ def score_subjects(
                 seed=seed,
                 device=device,
             )
-            logits = predict(tuned, X_test[at], device=device)
+            logits = adapted(tuned, predict(tuned, X_test[at], device=device), at)
             rows.append(row(subject, n, logits, int(chosen.sum())))
     return rows

@@ -128,7 +128,9 @@ def _check_dataset(config: RunConfig, protocol, request) -> None:
     from ..data.loading import check_window, choose_classes
 
     try:
-        dataset = resolve_dataset(request.dataset)
+        dataset = resolve_dataset(request.dataset, config.data.executed)
+    except ConfigError:
+        raise
     except ValueError as error:
         raise ConfigError(request.dataset_key, f": {error}") from None
     reason = protocol.is_valid(dataset)

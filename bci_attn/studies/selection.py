@@ -168,7 +168,13 @@ def _check_candidate(config, what: str) -> None:
 
 
 def inner_folds(
-    outer: Fold, meta: pd.DataFrame, y: np.ndarray, inner: str, n_valid: int, seed: int
+    outer: Fold,
+    meta: pd.DataFrame,
+    y: np.ndarray,
+    inner: str,
+    n_valid: int,
+    seed: int,
+    n_monitor: int = 1,
 ) -> list[Fold]:
     """The inner splits of an outer fold, among its training subjects only.
 
@@ -184,6 +190,8 @@ def inner_folds(
         With ``holdout``, how many training subjects are scored.
     seed : int
         Seed of the subjects drawn (scored with ``holdout``, monitoring validation).
+    n_monitor : int
+        Training subjects held out to monitor validation loss, as in the outer fold.
 
     Returns
     -------
@@ -199,19 +207,19 @@ def inner_folds(
     subject_of = meta["subject"].to_numpy()
     rows = np.flatnonzero(subject_of != outer.subject)
     subjects = np.unique(subject_of[rows])
-    need = 3 if inner == "loso" else n_valid + 2
+    need = (1 if inner == "loso" else n_valid) + n_monitor + 1
     if len(subjects) < need:
         raise ValueError(
             f"inner {inner} needs at least {need + 1} subjects (the outer test subject, then "
-            f"{'one' if inner == 'loso' else n_valid} scored, one monitoring validation loss, "
-            f"at least one training), got {len(subjects) + 1}"
+            f"{'one' if inner == 'loso' else n_valid} scored, {n_monitor} monitoring validation "
+            f"loss, at least one training), got {len(subjects) + 1}"
         )
     if inner == "loso":
-        protocol = LeaveOneSubjectOut(n_valid_subjects=1, split_seed=seed)
+        protocol = LeaveOneSubjectOut(n_valid_subjects=n_monitor, split_seed=seed)
     else:
         rng = np.random.default_rng([seed, int(outer.subject)])
         held = tuple(int(s) for s in rng.choice(subjects, n_valid, replace=False))
-        protocol = Holdout(test_subjects=held, n_valid_subjects=1, split_seed=seed)
+        protocol = Holdout(test_subjects=held, n_valid_subjects=n_monitor, split_seed=seed)
     within = protocol.split(meta.iloc[rows].reset_index(drop=True), y[rows])
     folds = [
         Fold(f"{outer.name}-inner-{f.name}", f.subject, rows[f.train], rows[f.valid], rows[f.test])
@@ -272,7 +280,13 @@ class NestedSelection(Study):
         seed = cell.config.evaluation.seeds[0]
         return {
             outer.name: inner_folds(
-                outer, ready.data.meta, ready.data.y, self.spec.inner, self.spec.n_valid, seed
+                outer,
+                ready.data.meta,
+                ready.data.y,
+                self.spec.inner,
+                self.spec.n_valid,
+                seed,
+                cell.config.evaluation.n_valid_subjects,
             )
             for outer in ready.folds
         }
