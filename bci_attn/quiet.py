@@ -15,14 +15,27 @@ import sys
 import warnings
 
 
+class _Stderr(logging.StreamHandler):
+    """A handler writing to whatever ``sys.stderr`` is when a record comes (the stream a
+    plain StreamHandler keeps may since have been replaced, by a test's capture say)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler sets it; the property ignores it
+        pass
+
+
 def quiet_libraries() -> None:
     """Silence MNE/MOABB/Lightning chatter; our own lines say what happens, and the
     library's notices (``bci_attn`` loggers) go to stderr as plain lines."""
     import mne
 
     notices = logging.getLogger("bci_attn")
-    if not notices.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+    if not any(isinstance(h, _Stderr) for h in notices.handlers):
+        handler = _Stderr()
         handler.setFormatter(logging.Formatter("%(message)s"))
         notices.addHandler(handler)
         notices.setLevel(logging.INFO)

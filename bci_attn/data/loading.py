@@ -120,16 +120,17 @@ class EEGData:
         return self.X.shape[2]
 
     def pick(self, channels: list[str]) -> EEGData:
-        """The same trials on ``channels`` only, in that order (ValueError naming the
+        """The same trials on ``channels`` only, in that order (ConfigError naming the
         electrodes the data lack, and listing those it has)."""
         missing = [c for c in channels if c not in self.ch_names]
         if missing:
-            raise ValueError(
-                f"{self.dataset} has no electrode(s) {', '.join(missing)}; its electrodes: "
-                f"{', '.join(self.ch_names)}"
+            raise ConfigError(
+                "data.channels",
+                f"names electrode(s) {', '.join(missing)} that {self.dataset} lacks; its "
+                f"electrodes: {', '.join(self.ch_names)}",
             )
         if len(set(channels)) != len(channels):
-            raise ValueError(f"--channels names an electrode twice: {', '.join(channels)}")
+            raise ConfigError("data.channels", f"names an electrode twice: {', '.join(channels)}")
         index = [self.ch_names.index(c) for c in channels]
         return replace(self, X=np.ascontiguousarray(self.X[:, index]), ch_names=list(channels))
 

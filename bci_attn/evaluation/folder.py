@@ -17,13 +17,16 @@ for writing. A unit's file that does not parse or lacks fields is named and trai
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..atomic import atomic_target, remove_stale_temporaries, write_atomic
 from .results import FoldResult
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,13 +48,10 @@ class RunFolder:
     ----------
     path : path
         The folder (``execution.out``).
-    echo : callable
-        Where notices go (a damaged unit file that will be trained again).
     """
 
-    def __init__(self, path: str | os.PathLike, echo: Callable[[str], Any] = print) -> None:
+    def __init__(self, path: str | os.PathLike) -> None:
         self.path = Path(path)
-        self.echo = echo
 
     # -- configuration ----------------------------------------------------------------
     def stored(self) -> dict | None:
@@ -99,7 +99,9 @@ class RunFolder:
                 )
         removed = remove_stale_temporaries(self.path)
         if removed:
-            self.echo(f"{self.path}: removed {len(removed)} temporary file(s) of a killed run")
+            log.warning(
+                "%s: removed %d temporary file(s) of a killed run", self.path, len(removed)
+            )
         write_atomic(self.path / "config.json", json.dumps(record, indent=2, sort_keys=True))
 
     # -- units ------------------------------------------------------------------------
@@ -118,7 +120,9 @@ class RunFolder:
         try:
             return FoldResult.from_dict(json.loads(path.read_text()))
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as error:
-            self.echo(f"{path}: damaged ({str(error).splitlines()[0]}); it will be trained again")
+            log.warning(
+                "%s: damaged (%s); it will be trained again", path, str(error).splitlines()[0]
+            )
             return None
 
     def save(self, result: FoldResult) -> None:

@@ -104,7 +104,7 @@ class SingleRun(Study):
             f"{len(config.evaluation.seeds)} seed(s) -> {self.cell.folder}"
         )
         results = self.execute(self.units(self.cell))
-        folder = RunFolder(self.cell.folder, self.echo)
+        folder = RunFolder(self.cell.folder)
         table, curve, ensemble = folder.write_tables(results, config.evaluation.ensemble)
         summary = Summary(str(self.cell.folder), table, curve, ensemble)
         self.echo(summary.text())

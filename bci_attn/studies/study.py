@@ -193,9 +193,7 @@ class Study:
                         f"{folder / '.lock'}); wait for that run to end, or choose another --out"
                     ) from None
                 locks.append(lock)
-                RunFolder(folder, self.echo).claim(
-                    record(cell.config, self.ready[cell.name]), identity
-                )
+                RunFolder(folder).claim(record(cell.config, self.ready[cell.name]), identity)
             yield
         finally:
             for lock in locks:
@@ -210,7 +208,7 @@ class Study:
 
     def finished(self, unit: Unit) -> FoldResult | None:
         """The stored result of ``unit``, or None."""
-        return RunFolder(unit.folder, self.echo).finished(unit.fold.name, unit.seed)
+        return RunFolder(unit.folder).finished(unit.fold.name, unit.seed)
 
     def pending(self, units: Sequence[Unit]) -> list[Unit]:
         """The distinct ``units`` with no result yet (reading only)."""
@@ -263,7 +261,7 @@ class Study:
 
         def on_result(result: FoldResult) -> None:
             unit = self._units[result.unit]
-            RunFolder(unit.folder, self.echo).save(result)
+            RunFolder(unit.folder).save(result)
             self.saved += 1
             done[unit.key] = result
             lines.append(describe(unit, result, f"{result.seconds:.1f} s"))

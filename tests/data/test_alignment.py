@@ -1,7 +1,7 @@
 import numpy as np
 import pandas as pd
 
-from bci_attn.data.alignment import align_groups, euclidean_alignment
+from bci_attn.data.alignment import align_groups, euclidean_alignment, reference_covariance
 
 
 def mean_covariance(X):
@@ -24,3 +24,29 @@ def test_each_group_is_aligned_with_its_own_trials():
     aligned = align_groups(X, meta, ("subject", "session"))
     for rows in (slice(0, 20), slice(20, 40)):
         np.testing.assert_allclose(mean_covariance(aligned[rows]), np.eye(4), atol=1e-4)
+
+
+def test_shrinkage_is_none_for_trials_that_agree_and_tames_a_poor_reference():
+    rng = np.random.default_rng(2)
+    mixing = rng.normal(size=(8, 8))
+    same = np.einsum("cd,ndt->nct", mixing, np.repeat(rng.normal(size=(1, 8, 50)), 20, axis=0))
+    np.testing.assert_allclose(
+        reference_covariance(same, "ledoit-wolf"), reference_covariance(same), rtol=1e-8
+    )
+    # few short trials of many electrodes: the plain mean is poorly conditioned
+    few = rng.normal(size=(5, 32, 20))
+    plain, shrunk = reference_covariance(few), reference_covariance(few, "ledoit-wolf")
+    assert np.linalg.cond(shrunk) < np.linalg.cond(plain) / 5
+    np.testing.assert_allclose(np.trace(shrunk), np.trace(plain), rtol=1e-6)  # same power
+
+
+def test_shrunk_alignment_whitens_the_shrunk_reference():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(6, 16, 30)).astype(np.float32)
+    aligned = euclidean_alignment(X, "ledoit-wolf")
+    reference = reference_covariance(X, "ledoit-wolf")
+    root = np.linalg.cholesky(np.linalg.inv(reference))
+    assert aligned.shape == X.shape and aligned.dtype == X.dtype
+    whitened = reference_covariance(aligned)  # the plain mean: shrunk towards I, not I
+    assert np.linalg.cond(whitened) < np.linalg.cond(reference_covariance(X))
+    assert root.shape == (16, 16)

@@ -2,6 +2,7 @@
 damaged unit files named and trained again, a folder of other settings refused."""
 
 import json
+import logging
 import os
 import stat
 
@@ -50,17 +51,17 @@ def test_a_write_that_fails_leaves_no_file_and_no_temporary(tmp_path, result):
     assert folder.finished("subject1", 0) is None
 
 
-def test_claiming_removes_the_temporaries_of_a_killed_run(tmp_path):
+def test_claiming_removes_the_temporaries_of_a_killed_run(tmp_path, caplog):
     (tmp_path / "folds").mkdir()
     stale = [tmp_path / ".config.json.x1.tmp", tmp_path / "folds" / ".subject1-seed0.pt.y.tmp"]
     for path in stale:
         path.write_text("half")
     kept = tmp_path / "folds" / "subject2-seed0.json"
     kept.write_text("{}")
-    notices = []
-    RunFolder(tmp_path, notices.append).claim({"lr": 0.1}, identity=dict)
+    with caplog.at_level(logging.WARNING, logger="bci_attn"):
+        RunFolder(tmp_path).claim({"lr": 0.1}, identity=dict)
     assert not any(path.exists() for path in stale) and kept.exists()
-    assert notices == [f"{tmp_path}: removed 2 temporary file(s) of a killed run"]
+    assert caplog.messages == [f"{tmp_path}: removed 2 temporary file(s) of a killed run"]
 
 
 @pytest.mark.parametrize(
@@ -71,24 +72,29 @@ def test_claiming_removes_the_temporaries_of_a_killed_run(tmp_path):
         ('{"fold": "subject1"}', "lacks field(s) subject"),
     ],
 )
-def test_a_damaged_fold_file_is_named_and_counts_as_unfinished(tmp_path, result, content, problem):
-    folder = RunFolder(tmp_path, (notices := []).append)
+def test_a_damaged_fold_file_is_named_and_counts_as_unfinished(
+    tmp_path, result, content, problem, caplog
+):
+    folder = RunFolder(tmp_path)
     folder.save(result(fold="subject2"))
     folder.fold_file("subject1", 0).write_text(content)
-    assert folder.finished("subject1", 0) is None
-    assert [r.fold for r in folder.results()] == ["subject2"]
-    path = folder.fold_file("subject1", 0)
+    with caplog.at_level(logging.WARNING, logger="bci_attn"):
+        assert folder.finished("subject1", 0) is None
+        assert [r.fold for r in folder.results()] == ["subject2"]
+    notices, path = caplog.messages, folder.fold_file("subject1", 0)
     assert notices[0].startswith(f"{path}: damaged (")
     assert problem in notices[0] and notices[0].endswith("it will be trained again")
 
 
-def test_a_result_without_rows_is_damaged(tmp_path, result):
-    folder = RunFolder(tmp_path, (notices := []).append)
+def test_a_result_without_rows_is_damaged(tmp_path, result, caplog):
+    folder = RunFolder(tmp_path)
     values = result().to_dict()
     del values["rows"]
     folder.fold_file("subject1", 0).parent.mkdir()
     folder.fold_file("subject1", 0).write_text(json.dumps(values))
-    assert folder.finished("subject1", 0) is None and "lacks field(s) rows" in notices[0]
+    with caplog.at_level(logging.WARNING, logger="bci_attn"):
+        assert folder.finished("subject1", 0) is None
+    assert "lacks field(s) rows" in caplog.messages[0]
 
 
 def test_a_saved_result_reads_back_with_its_model(tmp_path, result):

@@ -60,8 +60,11 @@ def test_channels_keeps_the_electrodes_named_in_their_order(tiny):
 @pytest.mark.parametrize(
     ("channels", "message"),
     [
-        (["C3", "T7"], "has no electrode(s) T7; its electrodes: Fz, FC3"),
-        (["C3", "C3"], "--channels names an electrode twice: C3, C3"),
+        (
+            ["C3", "T7"],
+            "names electrode(s) T7 that SyntheticMotorImagery lacks; its electrodes: Fz",
+        ),
+        (["C3", "C3"], "data.channels names an electrode twice: C3, C3"),
     ],
 )
 def test_electrodes_the_data_lack_are_named(tiny, channels, message):
@@ -93,3 +96,37 @@ def test_the_cache_folder_is_the_option_else_the_environment(monkeypatch, tmp_pa
     assert cache_folder(RunConfig.create(cache_dir=str(tmp_path / "own"))) == tmp_path / "own"
     monkeypatch.delenv("BCI_ATTN_CACHE")
     assert cache_folder(RunConfig()) == Path("~/.cache/bci_attn").expanduser()
+
+
+def test_executed_trials_train_while_validation_and_tests_stay_imagery():
+    from bci_attn.evaluation.preparation import imagery_only
+
+    executed = np.array([False, True] * 10)
+    fold = Fold("subject1", 1, np.arange(0, 8), np.arange(8, 12), np.arange(12, 20),
+                {1: np.arange(12, 16)})  # fmt: skip
+    kept = imagery_only(fold, executed)
+    np.testing.assert_array_equal(kept.train, fold.train)  # both tasks train
+    for part in (kept.valid, kept.test, kept.calibration[1]):
+        assert len(part) and not executed[part].any()
+
+
+def test_physionet_with_its_executed_runs(physionet_dir, tmp_path):
+    config = RunConfig.create(
+        dataset="PhysionetMI", subjects=[1, 2, 3], classes=["left_hand", "right_hand"],
+        data_dir=str(physionet_dir), offline=True, executed=True, align="euclidean",
+        cache_dir=str(tmp_path),
+    )  # fmt: skip
+    ready = prepare(config)
+    tasks = ready.data.meta["task"].to_numpy()
+    assert (tasks == "execution").sum() == (tasks == "imagery").sum() == 135
+    for fold in ready.folds:
+        assert set(tasks[fold.train]) == {"imagery", "execution"}
+        assert set(tasks[fold.valid]) == set(tasks[fold.test]) == {"imagery"}
+    # each task of each subject is aligned with its own trials
+    plain = prepare(config.replace(align="none"))
+    imagery = (plain.data.meta["subject"] == 1).to_numpy() & (tasks == "imagery")
+    from bci_attn.data.alignment import euclidean_alignment
+
+    np.testing.assert_allclose(
+        ready.data.X[imagery], euclidean_alignment(plain.data.X[imagery]), rtol=1e-4, atol=1e-4
+    )

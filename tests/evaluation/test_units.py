@@ -235,3 +235,34 @@ def test_calibrating_the_head_or_the_attention_changes_nothing_else(part, prefix
     tuned = finetune(model, X, np.tile([0, 1], 4), part=part, steps=5, lr=1e-2)
     changed = {k for k, v in tuned.state_dict().items() if not torch.equal(v, before[k])}
     assert changed and all(k.startswith(prefixes) for k in changed), changed
+
+
+@pytest.mark.parametrize("mode", ["adabn", "online-adabn"])
+def test_adaptation_sees_only_the_subjects_unlabelled_test_trials(tiny, monkeypatch, mode):
+    import bci_attn.training.adaptation as adaptation
+
+    config = tiny(adapt=mode)
+    ready = preparation.prepared(config)
+    data, first = ready.data, ready.folds[0]
+    _, test = standardise(data.X[first.train], data.X[first.test])
+    torch.manual_seed(0)
+    model = units.make_model(config, data).eval()
+    with torch.no_grad():
+        zero_shot = model(torch.as_tensor(test))
+    seen, adapt = [], adaptation.adapted_logits
+
+    def spy(network, X, how, device="cpu"):
+        seen.append(X.copy())
+        return adapt(network, X, how, device)
+
+    monkeypatch.setattr(adaptation, "adapted_logits", spy)
+    empty = np.array([], dtype=int)
+    rows = score_subjects(config, data, first, 0, model, zero_shot, test, empty, test[:0])
+    assert len(seen) == 1 and np.array_equal(seen[0], test)  # its own test trials, all of them
+    # no label enters: the same predictions with the test labels shuffled
+    shuffled = dataclasses.replace(data, y=data.y.copy())
+    shuffled.y[first.test] = np.random.default_rng(0).permutation(data.y[first.test])
+    again = score_subjects(config, shuffled, first, 0, model, zero_shot, test, empty, test[:0])
+    assert again[0].predictions == rows[0].predictions
+    assert again[0].probabilities == rows[0].probabilities
+    assert again[0].labels != rows[0].labels
