@@ -18,6 +18,9 @@ from torch import nn
 from .base import AttentionModule, FeatureMap, hidden_width, positive_int
 from .registry import register
 
+#: The official code the modules of this file are checked against, ``{}`` naming its classes.
+DA_ATT = "junfu1115/DANet encoding/nn/da_att.py {} @ b0a0fa0"
+
 FITTING_POINTS = (
     "after the spatial filter and pooling: at='spatial' or 'separable' for eegnet, "
     "at='conv' or 'pool' for shallow"
@@ -165,7 +168,7 @@ def _pam_options(
     "danet",
     summary="Dual Attention Network: position + channel self-attention, γ=0 at init "
     "(Fu et al., CVPR 2019)",
-    reference="junfu1115/DANet encoding/nn/da_att.py PAM_Module, CAM_Module @ b0a0fa0",
+    reference=DA_ATT.format("PAM_Module, CAM_Module"),
     differs="PAM(x) + CAM(x) - x: the two branches on the map itself, without the "
     "segmentation head's 3x3 conv + BN + ReLU around each; key width >= 1; maps over "
     "max_positions positions refused",
@@ -180,7 +183,7 @@ def build_danet(fmap: FeatureMap, *, reduction: int = 8, max_positions: int = 40
 @register(
     "danet-pam",
     summary="DANet's position attention module alone, γ=0 at init (Fu et al., CVPR 2019)",
-    reference="junfu1115/DANet encoding/nn/da_att.py PAM_Module @ b0a0fa0",
+    reference=DA_ATT.format("PAM_Module"),
     differs="nothing besides key width >= 1 and the max_positions guard",
 )
 def build_danet_pam(
@@ -195,7 +198,7 @@ def build_danet_pam(
 @register(
     "danet-cam",
     summary="DANet's channel attention module alone, γ=0 at init (Fu et al., CVPR 2019)",
-    reference="junfu1115/DANet encoding/nn/da_att.py CAM_Module @ b0a0fa0",
+    reference=DA_ATT.format("CAM_Module"),
     differs="nothing",
 )
 def build_danet_cam(fmap: FeatureMap) -> nn.Module:

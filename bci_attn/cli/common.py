@@ -87,3 +87,47 @@ def _exit(prog: str, message: str, status: int) -> None:
     text = lines[0] if len(lines) == 1 else "\n".join(lines)
     sys.stderr.write(f"{prog}: error: {text}\n")
     raise SystemExit(status)
+
+
+def study_main(
+    argv: list[str] | None,
+    prog: str,
+    doc: str,
+    study_class: type,
+    add_arguments: Callable[[Any], None] | None = None,
+    run: Callable[[Any, Any], Any] = lambda study, args: study.run(),
+) -> int:
+    """The command line of a study file: ``prog SPEC [--check] [execution flags]``.
+
+    Parameters
+    ----------
+    doc : str
+        The command's module docstring (its first line describes it).
+    study_class : type
+        Made from the file and the execution flags given (``study_class(path,
+        overrides=layer)``); its ``noun`` names its cells and ``describe()`` lists them.
+    add_arguments : callable, optional
+        Adds the command's own flags to the parser.
+    run : callable
+        ``run(study, args)`` runs it.
+    """
+    from .flags import OneLineParser, add_option_flags
+
+    parser = OneLineParser(prog=prog, description=doc.splitlines()[0].partition(": ")[2])
+    parser.add_argument("spec", help=f"the {study_class.noun}' file (YAML)")
+    parser.add_argument("--check", action="store_true", help="check everything and exit")
+    if add_arguments is not None:
+        add_arguments(parser)
+    add_option_flags(parser, STUDY_OPTIONS)
+    args = parser.parse_args(argv)
+    with reported(prog):
+        study = study_class(args.spec, overrides=study_layer(args))
+    quiet_libraries()
+    with reported(prog, flag_names(STUDY_OPTIONS), saved=lambda: study.saved):
+        if args.check:
+            study.validate()
+            print(f"{args.spec}: {len(study.cells)} {study.noun} -> {study.out}")
+            print("\n".join(study.describe()))
+            return 0
+        run(study, args)
+    return 0

@@ -49,18 +49,9 @@ def euclidean_alignment(X: np.ndarray, shrinkage: str = "none") -> np.ndarray:
 
     ``X̃ᵢ = R^{-1/2} Xᵢ`` with ``R = mean_i Xᵢ Xᵢᵀ / T`` (He & Wu, "Transfer learning for
     brain-computer interfaces: a Euclidean space data alignment approach", IEEE TBME 2019,
-    doi 10.1109/TBME.2019.2913914), shrunk as :func:`reference_covariance` says. Uses no
-    labels.
-
-    Parameters
-    ----------
-    X : np.ndarray, shape (n_trials, n_electrodes, n_times)
-    shrinkage : {"none", "ledoit-wolf"}
-
-    Returns
-    -------
-    np.ndarray
-        Aligned trials, same shape and dtype.
+    doi 10.1109/TBME.2019.2913914), ``R`` the :func:`reference_covariance` of ``X`` with
+    ``shrinkage``. Uses no labels. Returns the aligned trials, with the shape and dtype of
+    ``X``, ``(n_trials, n_electrodes, n_times)``.
     """
     reference = reference_covariance(X, shrinkage)
     return np.einsum("cd,ndt->nct", invsqrtm(reference), X.astype(np.float64)).astype(X.dtype)

@@ -208,27 +208,23 @@ def _pink(
     rng: np.random.Generator, n_series: int, n_times: int, sfreq: float, exponent: float
 ) -> np.ndarray:
     """Aperiodic noise with power spectrum ``1 / f**exponent`` above 0.5 Hz."""
-    return _spectral_noise(
-        rng,
-        n_series,
-        n_times,
-        sfreq,
-        lambda f: np.maximum(f, 0.5) ** (-exponent / 2.0),
-        random_amplitude=False,
-    )
+
+    def amplitude(f: np.ndarray) -> np.ndarray:
+        return np.maximum(f, 0.5) ** (-exponent / 2.0)
+
+    return _spectral_noise(rng, n_series, n_times, sfreq, amplitude, random_amplitude=False)
 
 
 def _narrowband(
     rng: np.random.Generator, n_series: int, n_times: int, sfreq: float, freq: float, bw: float
 ) -> np.ndarray:
     """Rhythm with a Gaussian spectral peak at ``freq`` (standard deviation ``bw`` Hz)."""
+
+    def amplitude(f: np.ndarray) -> np.ndarray:
+        return np.exp(-0.5 * ((f - freq) / bw) ** 2)
+
     return _spectral_noise(
-        rng,
-        n_series,
-        n_times,
-        sfreq,
-        lambda f: np.exp(-0.5 * ((f - freq) / bw) ** 2),
-        band=(freq - 4 * bw, freq + 4 * bw),
+        rng, n_series, n_times, sfreq, amplitude, band=(freq - 4 * bw, freq + 4 * bw)
     )
 
 
@@ -455,7 +451,7 @@ class SyntheticMotorImagery(BaseDataset):
             subjects=list(range(1, n_subjects + 1)),
             sessions_per_subject=n_sessions,
             events={c: KNOWN_CLASSES[c] for c in classes},
-            code=_code(n_subjects, n_sessions, n_trials_per_class, classes, sfreq, seed),
+            code=self._code(n_subjects, n_sessions),
             interval=[_FIXATION_S, _FIXATION_S + _IMAGERY_S],
             paradigm="imagery",
             doi=None,
@@ -493,6 +489,15 @@ class SyntheticMotorImagery(BaseDataset):
         raw = mne.io.RawArray(np.vstack([eeg, stim]), info, verbose=False)
         raw.set_montage(_montage(), verbose=False)
         return raw
+
+    def _code(self, n_subjects: int, n_sessions: int) -> str:
+        """MOABB code (Camel-KebabCase) that names the parameters, so caches never collide."""
+        names = "-".join(re.sub("[^a-z0-9]", "", c.lower()) for c in self.classes)
+        seed = "none" if self.seed is None else self.seed
+        return (
+            f"SyntheticMotorImagery-{n_subjects}-{n_sessions}-{self.n_trials_per_class}-"
+            f"{int(round(self.sfreq))}-seed{seed}-{names}"
+        )
 
     def data_path(
         self,
@@ -541,19 +546,3 @@ def _validate(
             f"channels must be distinct standard 10-20 electrode names; not in the montage: "
             f"{missing}" + ("" if missing else f" (got {list(channels)})")
         )
-
-
-def _code(
-    n_subjects: int,
-    n_sessions: int,
-    n_trials_per_class: int,
-    classes: tuple[str, ...],
-    sfreq: float,
-    seed: int | None,
-) -> str:
-    """MOABB code (Camel-KebabCase) that names the parameters, so caches never collide."""
-    names = "-".join(re.sub("[^a-z0-9]", "", c.lower()) for c in classes)
-    return (
-        f"SyntheticMotorImagery-{n_subjects}-{n_sessions}-{n_trials_per_class}-"
-        f"{int(round(sfreq))}-seed{'none' if seed is None else seed}-{names}"
-    )

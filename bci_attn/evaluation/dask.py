@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import inspect
 import os
-import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..config.schema import ConfigError
-from .executor import Executor, Failure, Progress, Task
+from .executor import Executor, Failure, Outcome, Progress, Task
 from .results import FoldResult
 from .units import UnitFailed, execute
 
@@ -198,6 +197,7 @@ class DaskExecutor(Executor):
         self.cluster = None
         self.client = None
         self.threads: int | None = execution.threads_per_unit
+        self._futures: list = []
 
     def start(self) -> None:
         self.connect()
@@ -228,18 +228,13 @@ class DaskExecutor(Executor):
             ) from None
         return self.client
 
-    def run(
-        self,
-        tasks: Sequence[Task],
-        on_result: Callable[[FoldResult], None],
-        on_progress: Callable[[Progress], None] | None = None,
-    ) -> list[Failure]:
+    def completed(self, tasks: Sequence[Task]) -> Iterator[tuple[Task, Outcome]]:
         from distributed import as_completed
 
         if not tasks:
-            return []
+            return
         client = self.connect()
-        futures = client.map(
+        self._futures = futures = client.map(
             run_task,
             list(tasks),
             threads=self.threads,
@@ -248,35 +243,24 @@ class DaskExecutor(Executor):
             pure=False,
         )
         by_key = {future.key: task for future, task in zip(futures, tasks, strict=True)}
-        progress = Progress(total=sum(len(task) for task in tasks), started=time.monotonic())
-        failures = []
         for future in as_completed(futures):
             task = by_key[future.key]
             try:
-                results = future.result()
+                yield task, future.result()
             except Exception as error:  # noqa: BLE001  a failed task is reported, the others go on
                 message = str(error) if isinstance(error, UnitFailed) else repr(error)
-                failures.append(Failure(task, message, _traceback(future)))
-                progress = progress.advance(failed=len(task))
-            else:
-                progress = progress.advance(done=len(task))
-                for result in results:
-                    on_result(result)
-            if on_progress is not None:
-                on_progress(progress.with_running(_running(client, futures)))
-        return failures
+                yield task, Failure(task, message, _traceback(future))
+
+    def running(self, progress: Progress) -> int:
+        """How many tasks are being computed now (at most one per worker thread)."""
+        pending = sum(future.status == "pending" for future in self._futures)
+        return min(pending, sum(self.client.nthreads().values()))
 
     def close(self) -> None:
         for resource in (self.client, self.cluster):
             if resource is not None:
                 resource.close()
         self.client = self.cluster = None
-
-
-def _running(client, futures) -> int:
-    """How many of ``futures`` are being computed now (at most one per worker thread)."""
-    pending = sum(future.status == "pending" for future in futures)
-    return min(pending, sum(client.nthreads().values()))
 
 
 def _traceback(future) -> str:

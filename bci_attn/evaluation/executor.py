@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 import traceback
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,10 @@ class Failure:
             "error": self.error,
             "traceback": self.traceback,
         }
+
+
+#: How a task ended: its units' results, or its failure.
+Outcome = list[FoldResult] | Failure
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,12 @@ def _duration(seconds: float) -> str:
 
 
 class Executor(ABC):
-    """Runs tasks of units; results come back to the caller, who writes them."""
+    """Runs tasks of units; results come back to the caller, who writes them.
 
-    @abstractmethod
+    :meth:`run` keeps the account (results handed over, failures, progress); an executor
+    says where tasks run and in which order they end (:meth:`completed`).
+    """
+
     def run(
         self,
         tasks: Sequence[Task],
@@ -115,6 +122,27 @@ class Executor(ABC):
         list of Failure
             The tasks that failed; the others' results were all handed to ``on_result``.
         """
+        progress = Progress(total=sum(len(t) for t in tasks), started=time.monotonic())
+        failures = []
+        for task, outcome in self.completed(tasks):
+            if isinstance(outcome, Failure):
+                failures.append(outcome)
+                progress = progress.advance(failed=len(task))
+            else:
+                progress = progress.advance(done=len(task))
+                for result in outcome:
+                    on_result(result)
+            if on_progress is not None:
+                on_progress(progress.with_running(self.running(progress)))
+        return failures
+
+    @abstractmethod
+    def completed(self, tasks: Sequence[Task]) -> Iterator[tuple[Task, Outcome]]:
+        """Each task with its results (or its failure), as tasks end."""
+
+    def running(self, progress: Progress) -> int:
+        """How many units are being trained now (one, until the last has ended)."""
+        return int(progress.done + progress.failed < progress.total)
 
     def start(self) -> None:  # noqa: B027  nothing to start by default
         """Get ready to run (start or reach the workers): a study calls it before it writes
@@ -136,32 +164,16 @@ class SequentialExecutor(Executor):
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads
 
-    def run(
-        self,
-        tasks: Sequence[Task],
-        on_result: Callable[[FoldResult], None],
-        on_progress: Callable[[Progress], None] | None = None,
-    ) -> list[Failure]:
+    def completed(self, tasks: Sequence[Task]) -> Iterator[tuple[Task, Outcome]]:
         if self.threads:
             import torch
 
             torch.set_num_threads(self.threads)
-        progress = Progress(total=sum(len(t) for t in tasks), started=time.monotonic())
-        failures = []
         for task in tasks:
             try:
-                results = execute(task)
+                yield task, execute(task)
             except UnitFailed as error:
-                failures.append(Failure(task, str(error), traceback.format_exc()))
-                progress = progress.advance(failed=len(task))
-            else:
-                progress = progress.advance(done=len(task))
-                for result in results:
-                    on_result(result)
-            if on_progress is not None:
-                ended = progress.done + progress.failed
-                on_progress(progress.with_running(int(ended < progress.total)))
-        return failures
+                yield task, Failure(task, str(error), traceback.format_exc())
 
 
 def make_executor(execution: ExecutionConfig, n_tasks: int) -> Executor:

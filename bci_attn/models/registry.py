@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..config import ConfigError
+from ..registry import Registry
 
 
 @dataclass(frozen=True)
@@ -97,15 +98,12 @@ def locate(path: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-_REGISTRY: dict[str, Backbone] = {}
+_REGISTRY: Registry[Backbone] = Registry("backbone", "model.backbone")
 
 
 def register(backbone: Backbone) -> Backbone:
     """Make ``backbone`` available by its name (ValueError when the name is taken)."""
-    if backbone.name in _REGISTRY:
-        raise ValueError(f"backbone '{backbone.name}' is registered twice")
-    _REGISTRY[backbone.name] = backbone
-    return backbone
+    return _REGISTRY.add(backbone.name, backbone)
 
 
 def available() -> list[str]:
@@ -114,14 +112,6 @@ def available() -> list[str]:
 
 
 def get_backbone(name: str) -> Backbone:
-    """The backbone called ``name``.
-
-    Raises
-    ------
-    ConfigError
-        Key ``model.backbone``: no backbone has that name (listing those that do).
-    """
-    if name not in _REGISTRY:
-        known = ", ".join(available())
-        raise ConfigError("model.backbone", f"must be one of {known}, got {name!r}")
-    return _REGISTRY[name]
+    """The backbone called ``name`` (ConfigError, key ``model.backbone``, listing those
+    there are)."""
+    return _REGISTRY.find(name)

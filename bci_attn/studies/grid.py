@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,15 +46,15 @@ from ..evaluation.folder import RunFolder
 from ..evaluation.records import config_of
 from ..evaluation.statistics import BASELINE, CONFIG_KEYS, ENSEMBLE
 from .specs import (
+    FileStudy,
     StudySpec,
     base_layers,
     cell_config,
     check_name,
     entry_layer,
-    read_spec,
     statistics_of,
 )
-from .study import Cell, Study, quietly
+from .study import Cell, Study
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -212,17 +211,15 @@ def load_cells(folder: str | Path) -> tuple[list[Cell], dict]:
     return cells, record["spec"]
 
 
-class Sweep(Study):
+class Sweep(FileStudy):
     """The cells of a sweep file (see the module's docstring)."""
 
-    def __init__(
-        self, path: str, echo: Callable[[str], Any] = print, overrides: Layer | None = None
-    ) -> None:
-        self.source = str(path)
-        self.spec = read_spec(path, SweepSpec)
+    spec_class = SweepSpec
+    noun = "configurations"
+
+    def cells_of(self, overrides: Layer | None) -> list[Cell]:
         self.statistics = statistics_of(self.spec, self.source)
-        cells = quietly(expand(self.spec, self.source, overrides))
-        super().__init__(cells, self.spec.folder(path), echo)
+        return expand(self.spec, self.source, overrides)
 
     def describe(self) -> list[str]:
         """A line per cell, naming the cell whose models it shares."""

@@ -54,9 +54,8 @@ training already in its folders.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -66,8 +65,8 @@ from ..config.schema import check_fields, option
 from ..config.sections import DataConfig, EvaluationConfig
 from ..evaluation.executor import Executor
 from ..evaluation.protocols import Fold, Holdout, LeaveOneSubjectOut
-from .specs import StudySpec, base_layers, cell_config, check_name, entry_layer, read_spec
-from .study import Cell, Study, quietly
+from .specs import FileStudy, StudySpec, base_layers, cell_config, check_name, entry_layer
+from .study import Cell
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -255,16 +254,18 @@ def mean_accuracy(results) -> float:
     return float(np.mean([np.mean(v) for v in by_subject.values()]))
 
 
-class NestedSelection(Study):
+class NestedSelection(FileStudy):
     """The candidates of a selection file (see the module's docstring)."""
 
-    def __init__(
-        self, path: str, echo: Callable[[str], Any] = print, overrides: Layer | None = None
-    ) -> None:
-        self.source = str(path)
-        self.spec = read_spec(path, SelectionSpec)
-        cells = quietly(candidates(self.spec, self.source, overrides))
-        super().__init__(cells, self.spec.folder(path), echo)
+    spec_class = SelectionSpec
+    noun = "candidates"
+
+    def cells_of(self, overrides: Layer | None) -> list[Cell]:
+        return candidates(self.spec, self.source, overrides)
+
+    def describe(self) -> list[str]:
+        """A line per candidate: what it sets."""
+        return [f"  {cell.name}: {cell.labels['sets']}" for cell in self.cells]
 
     def describe_inner(self) -> str:
         if self.spec.inner == "loso":

@@ -13,14 +13,17 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from abc import abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..config import ConfigError, Layer, RunConfig, build, read_document, read_yaml
 from ..config.files import rename
 from ..config.schema import check_fields, option
 from ..evaluation.statistics import StatisticsSpec
+from .study import Cell, Study, quietly
 
 #: What a cell's name may be (it names a folder).
 NAME = re.compile(r"[A-Za-z0-9+][A-Za-z0-9._+-]*")
@@ -136,3 +139,28 @@ def cell_config(layers: list[Layer], source: str) -> RunConfig:
         return build(layers)
     except ConfigError as error:
         raise ValueError(str(rename(error, names))) from None
+
+
+class FileStudy(Study):
+    """A study read from a file: its spec (``spec_class``), its cells (:meth:`cells_of`) with
+    ``overrides`` on top of each (the command line's execution options, say), quietly: a
+    study of many runs reports unit by unit.
+    """
+
+    spec_class: ClassVar[type]
+    noun: ClassVar[str]
+
+    def __init__(
+        self, path: str, echo: Callable[[str], Any] = print, overrides: Layer | None = None
+    ) -> None:
+        self.source = str(path)
+        self.spec = read_spec(path, self.spec_class)
+        super().__init__(quietly(self.cells_of(overrides)), self.spec.folder(path), echo)
+
+    @abstractmethod
+    def cells_of(self, overrides: Layer | None) -> list[Cell]:
+        """The study's cells, from :attr:`spec`."""
+
+    @abstractmethod
+    def describe(self) -> list[str]:
+        """A line per cell, for ``--check``."""

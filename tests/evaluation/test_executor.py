@@ -52,14 +52,17 @@ def test_an_error_that_is_no_unit_failure_stops_the_executor(monkeypatch):
         SequentialExecutor().run([task("a")], lambda r: None)
 
 
-def test_an_executor_is_a_run_method():
+def test_an_executor_says_where_tasks_run_and_run_keeps_the_account(tmp_path):
     class Recording(Executor):
-        def run(self, tasks, on_result):
+        def completed(self, tasks):
             self.seen = [u.fold.name for t in tasks for u in t]
-            return []
+            yield from ((t, Failure(t, "no", "")) for t in tasks)
 
-    recording = Recording()
-    assert recording.run([task("a"), task("b")], print) == [] and recording.seen == ["a", "b"]
+    recording, progress = Recording(), []
+    failures = recording.run([task("a"), task("b")], print, progress.append)
+    assert recording.seen == ["a", "b"] and [f.error for f in failures] == ["no", "no"]
+    assert [(p.done, p.failed, p.running) for p in progress] == [(0, 1, 1), (0, 2, 0)]
+    recording.start()  # nothing to start by default
     recording.close()  # nothing to release by default
     with pytest.raises(TypeError, match="abstract"):
         Executor()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ...config.schema import ConfigError
+from ...registry import Registry
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -164,15 +165,12 @@ class Protocol(ABC):
         return ("subject", "session")
 
 
-_REGISTRY: dict[str, type[Protocol]] = {}
+_REGISTRY: Registry[type[Protocol]] = Registry("protocol", "evaluation.protocol")
 
 
 def register(cls: type[Protocol]) -> type[Protocol]:
     """Class decorator registering a protocol under its ``name``."""
-    if cls.name in _REGISTRY:
-        raise ValueError(f"protocol '{cls.name}' is registered twice")
-    _REGISTRY[cls.name] = cls
-    return cls
+    return _REGISTRY.add(cls.name, cls)
 
 
 def available() -> list[str]:
@@ -182,11 +180,7 @@ def available() -> list[str]:
 
 def get_protocol(name: str) -> type[Protocol]:
     """The protocol class called ``name`` (ConfigError listing the protocols)."""
-    if name not in _REGISTRY:
-        raise ConfigError(
-            "evaluation.protocol", f"must be one of {', '.join(_REGISTRY)}, got {name!r}"
-        )
-    return _REGISTRY[name]
+    return _REGISTRY.find(name)
 
 
 def protocol_options() -> dict[str, list[str]]:

@@ -29,6 +29,7 @@ TAKEN_VALUES = {
     "train_dataset": "A",
     "test_dataset": "B",
     "min_channels": 5,
+    "n_valid_subjects": 2,
 }
 
 
