@@ -13,6 +13,7 @@ import argparse
 import copy
 from functools import partial
 
+from bci_attn.config import TrainingConfig
 from bci_attn.training.parallel import Member, train_parallel
 
 from .common import (
@@ -32,7 +33,8 @@ def stacked(members: list[Member], groups: int, batch_size: int, epochs: int) ->
     members = copy.deepcopy(members)
     size = len(members) // groups
     for start in range(0, len(members), size):
-        train_parallel(members[start : start + size], batch_size=batch_size, max_epochs=epochs)
+        training = TrainingConfig(batch_size=batch_size, max_epochs=epochs)
+        train_parallel(members[start : start + size], training)
 
 
 def sequential(members: list[Member], batch_size: int, epochs: int) -> None:

@@ -215,7 +215,8 @@ def build(layers: Iterable[Layer], names: dict[str, str] | None = None) -> RunCo
     recipe they name, over the options' defaults.
 
     The recipe is the last layer's that names one (default ``auto``: chosen by the
-    protocol, :func:`~bci_attn.config.recipes.resolve_recipe`). The protocol is
+    protocol, :func:`~bci_attn.config.recipes.resolve_recipe`), with its settings for the
+    dataset of the last layer that names one (``data.dataset``). The protocol is
     ``cross-dataset`` when no layer names one and a layer names a transfer dataset
     (``evaluation.train_dataset`` or ``test_dataset``).
 
@@ -233,10 +234,7 @@ def build(layers: Iterable[Layer], names: dict[str, str] | None = None) -> RunCo
     names = dict(names or {})
     for layer in layers:
         names.update(layer.names)
-    protocol = next(
-        (p for layer in reversed(layers) if (p := layer.get("evaluation.protocol")) is not None),
-        None,
-    )
+    protocol = _last(layers, "evaluation.protocol")
     implied = Layer()
     if protocol is None:  # cross-dataset when a transfer dataset is named, else the default
         transfer = ("evaluation.train_dataset", "evaluation.test_dataset")
@@ -244,11 +242,19 @@ def build(layers: Iterable[Layer], names: dict[str, str] | None = None) -> RunCo
         protocol = "cross-dataset" if named else RunConfig().evaluation.protocol
         implied.set("evaluation.protocol", protocol)
     asked = next((layer.recipe for layer in reversed(layers) if layer.recipe), "auto")
+    dataset = _last(layers, "data.dataset", RunConfig().data.dataset)
     try:
         recipe = resolve_recipe(asked, protocol)
-        return _overlay(RunConfig(recipe=recipe), [recipe_layer(recipe), implied, *layers])
+        return _overlay(
+            RunConfig(recipe=recipe), [recipe_layer(recipe, dataset), implied, *layers]
+        )
     except ConfigError as error:
         raise rename(error, names) from None
+
+
+def _last(layers: list[Layer], key: str, default: Any = None) -> Any:
+    """The value of ``key`` in the last layer that sets it, else ``default``."""
+    return next((v for layer in reversed(layers) if (v := layer.get(key)) is not None), default)
 
 
 def _overlay(base: RunConfig, layers: list[Layer]) -> RunConfig:

@@ -24,6 +24,11 @@ class MissingDataError(RuntimeError):
 SYNTHETIC = "synthetic"
 
 
+def same_dataset(name: str, other: str) -> bool:
+    """Whether two spellings name one dataset (``BNCI2014001`` and ``bnci2014_001`` do)."""
+    return _normalise(name) == _normalise(other)
+
+
 def _normalise(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
 
@@ -67,7 +72,7 @@ def resolve_dataset(name: str, executed: bool = False) -> BaseDataset:
         Unknown name, or a MOABB dataset that is not motor imagery; the message lists the
         motor-imagery datasets.
     """
-    physionet = _normalise(name) == _normalise("PhysionetMI")
+    physionet = same_dataset(name, "PhysionetMI")
     if executed and not physionet:
         raise ConfigError(
             "data.executed",

@@ -6,13 +6,13 @@ import contextlib
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from moabb.datasets.base import BaseDataset
 
 from ..config.schema import ConfigError
+from ..config.sections import DataConfig
 from .cache import TrialCache
 from .datasets import (
     data_folder,
@@ -23,10 +23,8 @@ from .datasets import (
     use_data_dir,
 )
 
-if TYPE_CHECKING:
-    from ..config import DataConfig
-
 LEFT_RIGHT = ("left_hand", "right_hand")
+_DEFAULT = DataConfig()  # the defaults are the data section's (declared once, there)
 
 
 @dataclass(frozen=True)
@@ -49,13 +47,13 @@ class Preprocessing:
         Sampling rate in Hz after resampling; ``None`` keeps the dataset's.
     """
 
-    classes: tuple[str, ...] | None = None
-    n_classes: int | None = None
-    fmin: float = 4.0
-    fmax: float = 38.0
-    tmin: float = 0.0
-    tmax: float | None = None
-    resample: float | None = 128.0
+    classes: tuple[str, ...] | None = _DEFAULT.classes
+    n_classes: int | None = _DEFAULT.n_classes
+    fmin: float = _DEFAULT.fmin
+    fmax: float = _DEFAULT.fmax
+    tmin: float = _DEFAULT.tmin
+    tmax: float | None = _DEFAULT.tmax
+    resample: float | None = _DEFAULT.resample
 
     @classmethod
     def from_config(cls, data: DataConfig) -> Preprocessing:

@@ -177,7 +177,9 @@ def local_cluster(execution: ExecutionConfig):
     }
     scheduler = {
         "cls": Scheduler,
-        "options": {"host": "127.0.0.1", "dashboard_address": None},
+        # the scheduler's HTTP server on a free local port: two studies at once (or a
+        # study beside a test) do not fight over Dask's default 8787
+        "options": {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
     }
     return SpecCluster(workers=workers, scheduler=scheduler, silence_logs=40), threads
 

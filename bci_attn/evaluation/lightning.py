@@ -131,7 +131,13 @@ class FoldDataModule(TrialsDataModule):
         :class:`~bci_attn.config.EvaluationConfig`, by name.
     """
 
-    def __init__(self, fold: int | str = 0, batch_size: int = 64, seed: int = 0, **options):
+    def __init__(
+        self,
+        fold: int | str = 0,
+        batch_size: int = TrainingConfig.batch_size,
+        seed: int = 0,
+        **options,
+    ):
         super().__init__(None, None, None, batch_size=batch_size, seed=seed)
         self.config = RunConfig(
             data=_section(DataConfig, options),

@@ -212,15 +212,9 @@ def _train_stacked(task: Sequence[Unit], ready: Prepared) -> list[FoldResult]:
         (train, _, test, pool), pool_index = _standardised(data, fold)
         members.append(Member(make_model(config, data), train, data.y[fold.train], unit.seed))
         tests.append((test, pool_index, pool))
-    training = config.training
     history = train_parallel(
         members,
-        batch_size=training.batch_size,
-        max_epochs=training.max_epochs,
-        lr=training.lr,
-        weight_decay=training.weight_decay,
-        schedule=training.schedule,
-        warmup_epochs=training.warmup_epochs,
+        config.training,
         device=device_of(config),
         precision=config.execution.precision,
     )
@@ -235,7 +229,9 @@ def _train_stacked(task: Sequence[Unit], ready: Prepared) -> list[FoldResult]:
         )
         logits = predict(member.model, test[0])
         rows = score_subjects(config, data, fold, unit.seed, member.model, logits, *test)
-        results.append(_result(unit, fold, member.model, rows, training.max_epochs, seconds))
+        results.append(
+            _result(unit, fold, member.model, rows, config.training.max_epochs, seconds)
+        )
     return results
 
 

@@ -153,7 +153,9 @@ def _check_options(name: str, given: object) -> None:
 
 
 def check_augmentation(
-    names: Sequence[str], probability: float = 0.5, options: Mapping | None = None
+    names: Sequence[str],
+    probability: float = TrainingConfig.augment_probability,
+    options: Mapping | None = None,
 ) -> None:
     """Check names, probability and options against the training section and this table.
 
@@ -200,7 +202,7 @@ def check_augmentation(
 def make_augmentation(
     names: Sequence[str],
     sfreq: float,
-    probability: float = 0.5,
+    probability: float = TrainingConfig.augment_probability,
     options: Mapping | None = None,
     random_state: int | None = None,
 ) -> Compose | None:

@@ -10,13 +10,14 @@ import torch
 from torch import nn
 
 from ..attention import AttentionModule
-from ..config import ConfigError, EvaluationConfig
+from ..config import ConfigError, EvaluationConfig, TrainingConfig
 from .batches import TrialBatches
 from .module import attention_penalty
 
 #: What few-shot fine-tuning may change: every layer, the classifier head only (the
 #: ``final_layer`` of braindecode's models), or the attention modules only; the values
 #: ``evaluation.finetune`` allows.
+_EVALUATION, _TRAINING = EvaluationConfig(), TrainingConfig()  # their defaults are ours
 FINETUNE_PARTS: tuple[str, ...] = typing.get_args(
     typing.get_type_hints(EvaluationConfig)["finetune"]
 )
@@ -54,11 +55,11 @@ def finetune(
     X: np.ndarray,
     y: np.ndarray,
     *,
-    part: str = "all",
-    steps: int = 50,
-    lr: float = 1e-3,
-    weight_decay: float = 0.0,
-    batch_size: int = 64,
+    part: str = _EVALUATION.finetune,
+    steps: int = _EVALUATION.calibration_steps,
+    lr: float = _TRAINING.lr,
+    weight_decay: float = _TRAINING.weight_decay,
+    batch_size: int = _TRAINING.batch_size,
     seed: int = 0,
     device: torch.device | str = "cpu",
 ) -> nn.Module:

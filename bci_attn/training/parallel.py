@@ -39,6 +39,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from ..config.sections import TrainingConfig
 from .batches import TrialBatches
 from .finetune import predict
 from .module import attention_penalty, warmup_cosine
@@ -114,13 +115,8 @@ def _member_batches(members: Sequence[Member], batch_size: int, device: torch.de
 
 def train_parallel(
     members: Sequence[Member],
+    training: TrainingConfig,
     *,
-    batch_size: int,
-    max_epochs: int,
-    lr: float = 1e-3,
-    weight_decay: float = 0.0,
-    schedule: str = "constant",
-    warmup_epochs: int = 0,
     device: str | torch.device = "cpu",
     precision: str = "32-true",
     randomness: str = "different",
@@ -131,9 +127,9 @@ def train_parallel(
     ----------
     members : sequence of Member
         Same architecture and as many training trials each (see :func:`check_members`).
-    batch_size, max_epochs, lr, weight_decay, schedule, warmup_epochs
-        As the options of :class:`~bci_attn.config.TrainingConfig` (AdamW, epoch-wise
-        schedule).
+    training : TrainingConfig
+        Its ``batch_size``, ``max_epochs``, ``lr``, ``weight_decay``, ``schedule`` and
+        ``warmup_epochs`` (AdamW, epoch-wise schedule); other options are not used.
     device : str | torch.device
         Where the stack and all the members' trials live during training.
     precision : {"32-true", "16-mixed", "bf16-mixed"}
@@ -159,15 +155,21 @@ def train_parallel(
         return functional_call(template, (p, b), (X, y))
 
     batched_loss = vmap(member_loss, randomness=randomness)
-    optimizer = torch.optim.AdamW(params.values(), lr=lr, weight_decay=weight_decay)
+    optimizer = torch.optim.AdamW(
+        params.values(), lr=training.lr, weight_decay=training.weight_decay
+    )
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer,
-        lambda e: 1.0 if schedule == "constant" else warmup_cosine(e, warmup_epochs, max_epochs),
+        lambda e: (
+            1.0
+            if training.schedule == "constant"
+            else warmup_cosine(e, training.warmup_epochs, training.max_epochs)
+        ),
     )
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "16-mixed")
-    loaders = _member_batches(members, batch_size, device)
+    loaders = _member_batches(members, training.batch_size, device)
     history: list[list[float]] = [[] for _ in members]
-    for _ in range(max_epochs):
+    for _ in range(training.max_epochs):
         epoch_losses = []
         for batches in zip(*loaders, strict=True):
             X = torch.stack([b[0] for b in batches])

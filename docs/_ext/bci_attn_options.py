@@ -130,7 +130,13 @@ class RecipesDirective(SphinxDirective):
             settings = [
                 nodes.paragraph("", "", _literal(f"{name}: {_value(values)}"))
                 for name, values in recipe.settings.items()
-            ] or [nodes.paragraph(text="(the options' defaults)")]
+            ]
+            settings += [
+                nodes.paragraph("", "", _literal(f"on {dataset}, {name}: {_value(values)}"))
+                for dataset, sections in recipe.datasets.items()
+                for name, values in sections.items()
+            ]
+            settings = settings or [nodes.paragraph(text="(the options' defaults)")]
             rows.append([nodes.paragraph("", "", _literal(recipe.name)), recipe.summary, settings])
         return [_table(["recipe", "summary", "settings"], rows, [15, 50, 35])]
 

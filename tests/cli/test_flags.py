@@ -13,6 +13,10 @@ from .conftest import write_yaml
 TOGETHER = {
     "data.fmax": (["--fmax", "30"], 30.0),  # below the Nyquist frequency of 128 Hz
     "training.swa_lr": (["--swa-start", "0.5", "--swa-lr", "0.01"], 0.01),
+    "data.align_shrinkage": (
+        ["--align", "euclidean", "--align-shrinkage", "ledoit-wolf"],
+        "ledoit-wolf",
+    ),
     "evaluation.ensemble": (["--ensemble", "--seed", "0", "1"], True),
     "execution.cluster": (["--cluster", "tcp://127.0.0.1:8786"], "tcp://127.0.0.1:8786"),
     "execution.cluster_config": (

@@ -21,7 +21,9 @@ def fake_datasets(monkeypatch):
     def use(**changes) -> None:
         pair = dict(zip(("faketrain", "faketest"), fake_pair(**changes), strict=True))
         monkeypatch.setattr(
-            bci_attn.data, "resolve_dataset", lambda name: pair.get(name.lower()) or real(name)
+            bci_attn.data,
+            "resolve_dataset",
+            lambda name, *args: pair.get(name.lower()) or real(name, *args),
         )
 
     return use

@@ -42,7 +42,8 @@ def test_recipes_are_the_yaml_files_of_their_folder():
     assert recipe_names() == ("auto", *recipes())
     for recipe in recipes().values():
         assert recipe.summary.strip()
-        build([recipes_package.recipe_layer(recipe.name)])  # valid sections and values
+        for dataset in ("synthetic", *recipe.datasets):  # valid sections and values
+            build([recipes_package.recipe_layer(recipe.name, dataset)])
     assert recipes()["plain"].settings == {}
 
 
@@ -125,6 +126,26 @@ def test_the_plain_recipe_keeps_the_defaults(test_recipe, layer):
     assert config.data.align == "none"
 
 
+def test_a_recipe_adds_its_settings_for_the_run_s_dataset_alone(monkeypatch):
+    recipe = Recipe(
+        "cross-subject",
+        "test",
+        {"training": {"batch_size": 16}},
+        {"physionet_mi": {"data": {"executed": True}, "training": {"max_epochs": 7}}},
+    )
+    monkeypatch.setitem(recipes(), "cross-subject", recipe)
+    physionet = read_document({"data": {"dataset": "PhysionetMI"}}, "f")
+    config = build([physionet])
+    assert (config.data.executed, config.training.max_epochs) == (True, 7)
+    assert config.training.batch_size == 16  # the recipe's settings for every dataset too
+    other = build([physionet, read_document({"data": {"dataset": "BNCI2014001"}}, "g")])
+    assert (other.data.executed, other.training.batch_size) == (False, 16)
+    assert not build([]).data.executed  # the default dataset (synthetic)
+    flags = Layer()
+    flags.set("data.executed", False, "--no-executed")
+    assert not build([physionet, flags]).data.executed  # switched off like any setting
+
+
 def test_the_last_layer_naming_a_recipe_chooses_it(test_recipe):
     plain, auto = Layer(recipe="plain"), Layer(recipe="auto")
     assert build([plain, auto]).recipe == "cross-subject"
@@ -140,16 +161,23 @@ def test_configuration_files_start_from_the_recipe(tmp_path, test_recipe):
     assert config.data.align == "euclidean"
 
 
-def test_the_cross_subject_recipe_is_what_the_committed_selection_recommends():
+def _recommended(selection: str, base: str, settings: dict) -> None:
+    """The candidate ``selection`` recommends is its ``base`` candidate with ``settings``."""
     from bci_attn.studies.selection import SelectionSpec, candidates
     from bci_attn.studies.specs import read_spec
 
-    source = str(ROOT / "experiments" / "recipe_selection.yaml")
-    text = (ROOT / "experiments" / "recipe_selection" / "selection.md").read_text()
+    source = str(ROOT / "experiments" / f"{selection}.yaml")
+    text = (ROOT / "experiments" / selection / "selection.md").read_text()
     (name,) = re.findall(r"Recommended default: `([^`]+)`", text)
     cells = {cell.name: cell for cell in candidates(read_spec(source, SelectionSpec), source)}
-    settings = recipes()["cross-subject"].settings
     by_name = {key: value for section in settings.values() for key, value in section.items()}
     assert by_name  # the recipe sets something
-    shipped = cells["plain"].config.replace(**by_name)
+    shipped = cells[base].config.replace(**by_name)
     assert cells[name].config.computed() == shipped.computed()
+
+
+def test_the_cross_subject_recipe_is_what_the_committed_selections_recommend():
+    recipe = recipes()["cross-subject"]
+    _recommended("recipe_selection", "plain", recipe.settings)  # for every dataset
+    (physionet,) = recipe.datasets  # the second selection, on PhysionetMI
+    _recommended("recipe_selection_2", "previous", recipe.datasets[physionet])

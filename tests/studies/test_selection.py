@@ -124,13 +124,13 @@ class KnownScores(Executor):
         self.calls: list[tuple[str, str, int]] = []
         self.killed_after = killed_after
 
-    def run(self, tasks, on_result, on_progress=None):
-        for unit in (unit for task in tasks for unit in task):
-            if len(self.calls) == self.killed_after:
-                raise RuntimeError("killed")
-            self.calls.append((Path(unit.folder).name, unit.fold.name, unit.seed))
-            on_result(self.result(unit))
-        return []
+    def completed(self, tasks):
+        for task in tasks:
+            for unit in task:
+                if len(self.calls) == self.killed_after:
+                    raise RuntimeError("killed")
+                self.calls.append((Path(unit.folder).name, unit.fold.name, unit.seed))
+            yield task, [self.result(unit) for unit in task]
 
     @staticmethod
     def result(unit) -> FoldResult:

@@ -80,9 +80,7 @@ def test_each_member_matches_training_it_alone(backbone, attention):
     ]
     held_out, _ = trials(99, n=16)
     untrained = train_mode_logits(model(0, attention, backbone), held_out)
-    train_parallel(
-        members, batch_size=TRAINING.batch_size, max_epochs=TRAINING.max_epochs, lr=TRAINING.lr
-    )
+    train_parallel(members, TRAINING)
     stacked = [train_mode_logits(m.model, held_out) for m in members]
     assert not torch.allclose(stacked[0], untrained, atol=1e-3), "training changed nothing"
     for got, reference in zip(stacked, alone, strict=True):

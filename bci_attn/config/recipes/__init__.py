@@ -1,7 +1,8 @@
 """Named training recipes: partial configurations a run starts from, one YAML file each.
 
-A recipe file in this folder holds a ``summary`` line and ``settings``: sections of a
-configuration file. A run applies its recipe first, then its configuration files and its
+A recipe file in this folder holds a ``summary`` line, ``settings`` (sections of a
+configuration file) and optionally ``datasets``: more settings for runs on a named dataset
+(what only that dataset records, such as PhysionetMI's executed movements). A run applies its recipe first, then its configuration files and its
 command line, so every part of a recipe can be switched off or changed (``--batch-size
 64``, ``--align none``, ...). ``auto``, the default, picks ``cross-subject`` for the
 protocols that test unseen subjects (``Protocol.cross_subject``) and ``plain`` otherwise.
@@ -11,7 +12,7 @@ A new recipe is a new file here.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,26 @@ class Recipe:
         One line for ``--list-recipes``.
     settings : dict
         Sections of a configuration file.
+    datasets : dict
+        Dataset name -> sections applied on top of ``settings`` for runs on that dataset
+        (``data.dataset``; any spelling MOABB's names allow).
     """
 
     name: str
     summary: str
     settings: dict
+    datasets: dict = field(default_factory=dict)
+
+    def settings_for(self, dataset: str) -> dict:
+        """``settings`` with those for ``dataset`` on top, section by section."""
+        from ...data.datasets import same_dataset
+
+        merged = {section: dict(values) for section, values in self.settings.items()}
+        for name, sections in self.datasets.items():
+            if same_dataset(name, dataset):
+                for section, values in sections.items():
+                    merged.setdefault(section, {}).update(values)
+        return merged
 
 
 @functools.cache
@@ -45,7 +61,12 @@ def recipes() -> dict[str, Recipe]:
     found = {}
     for path in sorted(FOLDER.glob("*.yaml")):
         document = yaml.safe_load(path.read_text()) or {}
-        found[path.stem] = Recipe(path.stem, document["summary"], document.get("settings") or {})
+        found[path.stem] = Recipe(
+            path.stem,
+            document["summary"],
+            document.get("settings") or {},
+            document.get("datasets") or {},
+        )
     return found
 
 
@@ -71,8 +92,9 @@ def resolve_recipe(name: str, protocol: str) -> str:
     return name
 
 
-def recipe_layer(name: str) -> Any:
-    """The recipe's settings as a :class:`~bci_attn.config.files.Layer`."""
+def recipe_layer(name: str, dataset: str) -> Any:
+    """The recipe's settings for runs on ``dataset`` as a
+    :class:`~bci_attn.config.files.Layer`."""
     from ..files import read_document
 
-    return read_document(recipes()[name].settings, f"recipe {name}")
+    return read_document(recipes()[name].settings_for(dataset), f"recipe {name}")
