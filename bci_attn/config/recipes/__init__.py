@@ -2,11 +2,11 @@
 
 A recipe file in this folder holds a ``summary`` line, ``settings`` (sections of a
 configuration file) and optionally ``datasets``: more settings for runs on a named dataset
-(what only that dataset records, such as PhysionetMI's executed movements). A run applies its recipe first, then its configuration files and its
-command line, so every part of a recipe can be switched off or changed (``--batch-size
-64``, ``--align none``, ...). ``auto``, the default, picks ``cross-subject`` for the
-protocols that test unseen subjects (``Protocol.cross_subject``) and ``plain`` otherwise.
-A new recipe is a new file here.
+(what only that dataset records, such as PhysionetMI's executed movements). A run applies
+its recipe first, then its configuration files and its command line, so every part of a
+recipe can be switched off or changed (``--batch-size 64``, ``--align none``, ...).
+``auto``, the default, picks ``cross-subject`` for the protocols that test unseen subjects
+(``Protocol.cross_subject``) and ``plain`` otherwise. A new recipe is a new file here.
 """
 
 from __future__ import annotations
