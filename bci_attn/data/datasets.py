@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -212,6 +213,13 @@ def missing_file_error(
     classes = servable_classes(dataset, target)
     if classes:
         hint = "this folder holds the runs of --classes " + " or --classes ".join(classes)
+    run = re.fullmatch(r"S\d{3}R(\d{2})", target.stem)
+    if dataset == "PhysionetMI" and run:
+        if int(run.group(1)) in PHYSIONET_EXECUTED:
+            hint += (
+                "; it records executed movements, which --executed adds (the cross-subject "
+                "recipe's default on PhysionetMI): --no-executed trains on imagery alone"
+            )
     return MissingDataError(
         f"dataset {dataset}: file not found: {target} (data folder {folder}; {why}): {hint}"
     )

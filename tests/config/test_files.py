@@ -124,7 +124,7 @@ def test_a_file_of_bci_attn_0_1_gives_the_configuration_of_its_current_twin():
             "attention_options, backbone, backbone_options",
         ),
         ({"training": {"epochs": 3}}, "unknown key 'training.epochs'; training takes: augment"),
-        ({"run": {"seedz": [1]}}, "unknown key 'run.seedz'; run takes: accelerator, align"),
+        ({"run": {"seedz": [1]}}, "unknown key 'run.seedz'; run takes: accelerator, adapt, align"),
         (
             {"trainer": {"gradient_clip_val": 1.0}},
             "(bci-attn fit: any Lightning Trainer option)",

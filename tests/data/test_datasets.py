@@ -15,6 +15,7 @@ from bci_attn.data import (
     resolve_dataset,
     session_order,
 )
+from bci_attn.data.datasets import missing_file_error
 
 from .moabb_files import BNCI2014001, BNCI2014004, bnci_file, write_bnci
 
@@ -50,6 +51,19 @@ def test_dataset_names_in_any_spelling():
 def test_missing_files_fail_at_once_naming_them(tmp_path):
     message = missing("BNCI2014001", [1], data_dir=tmp_path, offline=True)
     assert "BNCI2014_001: file not found: " in message and "A01T.mat" in message
+
+
+def test_a_missing_run_of_executed_movements_says_how_to_leave_them_out(tmp_path):
+    subject = tmp_path / "MNE-eegbci-data" / "files" / "eegmmidb" / "1.0.0" / "S001"
+    subject.mkdir(parents=True)
+    for run in (4, 8, 12):  # the imagined left/right hand runs only
+        (subject / f"S001R{run:02d}.edf").touch()
+    executed, imagined = subject / "S001R03.edf", subject / "S001R06.edf"
+    message = str(missing_file_error("PhysionetMI", executed, tmp_path, "offline", True))
+    assert "S001R03.edf" in message and "--no-executed trains on imagery alone" in message
+    assert "this folder holds the runs of --classes left_hand,right_hand" in message
+    message = str(missing_file_error("PhysionetMI", imagined, tmp_path, "offline", True))
+    assert "--no-executed" not in message
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,10 @@ from bci_attn.evaluation.records import (
 from bci_attn.evaluation.units import make_model
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMITTED = sorted(ROOT.glob("experiments/*/runs/*/config.json"))
+RECORDS = sorted(ROOT.glob("experiments/*/runs/*/config.json"))
+#: The run folders bci-attn 0.1 wrote (flat records), and those written since.
+COMMITTED = [p for p in RECORDS if json.loads(p.read_text())["bci_attn_version"] < "0.2"]
+CURRENT = [p for p in RECORDS if p not in COMMITTED]
 
 
 def flat_record(config, ready) -> dict:
@@ -111,6 +114,19 @@ def test_a_model_of_an_old_folder_is_rebuilt_as_version_1(tiny, tmp_path):
         ValueError, match="no saved model for fold subject9 seed 0; saved: subject2"
     ):
         load_model(folder.path, "subject9", 0)
+
+
+@pytest.mark.parametrize("path", CURRENT, ids=[p.parent.name for p in CURRENT])
+def test_the_committed_records_of_today_read(path):
+    stored = json.loads(path.read_text())
+    assert not is_flat(stored)
+    config = config_of(stored)
+    assert config.computed()["data"] == {
+        key: value for key, value in stored["data"].items() if key in config.computed()["data"]
+    }
+    found = identity(stored)
+    assert found["executed"] == stored["data"]["executed"]
+    assert found["attention_options"] == stored["resolved"]["attention_options"]
 
 
 @pytest.mark.parametrize("path", COMMITTED, ids=[p.parent.name for p in COMMITTED])
