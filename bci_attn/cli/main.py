@@ -52,12 +52,23 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_command(name: str, argv: list[str], prog: str) -> int:
     """Run subcommand ``name`` on ``argv``, naming it ``prog`` in messages; Ctrl-C before
-    any unit has run (while the libraries load, say) ends in one line and status 130."""
+    any unit has run (while the libraries load, say) ends in one line and status 130, and a
+    missing dependency in one line and status 2."""
     try:
         return importlib.import_module(COMMANDS[name]).main(argv, prog=prog) or 0
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted before anything was trained\n")
         return 130
+    except ModuleNotFoundError as error:
+        if (error.name or "bci_attn").partition(".")[0] == "bci_attn":
+            raise
+        # run from a source folder with a Python that lacks the dependencies
+        sys.stderr.write(
+            f"{prog}: error: the package '{error.name}' is not installed for {sys.executable}; "
+            "install bci-attn with its dependencies (from the repository's root: pip install "
+            "-c requirements/lock.txt -e .)\n"
+        )
+        return 2
 
 
 if __name__ == "__main__":

@@ -84,6 +84,27 @@ def test_ctrl_c_exits_130_in_one_line(cli, monkeypatch):
     ]
 
 
+def test_a_missing_dependency_exits_2_in_one_line_naming_the_install(cli, monkeypatch):
+    import bci_attn.cli.run
+
+    def without_mne(argv, prog):
+        raise ModuleNotFoundError("No module named 'mne'", name="mne")
+
+    monkeypatch.setattr(bci_attn.cli.run, "main", without_mne)
+    result = cli("run", "--dataset", "synthetic")
+    assert result.code == 2
+    (line,) = result.err.strip().splitlines()
+    assert line.startswith("bci-attn run: error: the package 'mne' is not installed for ")
+    assert line.endswith("pip install -c requirements/lock.txt -e .)")
+
+    def broken(argv, prog):  # our own modules missing: a bug, not an install step
+        raise ModuleNotFoundError("No module named 'bci_attn.nope'", name="bci_attn.nope")
+
+    monkeypatch.setattr(bci_attn.cli.run, "main", broken)
+    with pytest.raises(ModuleNotFoundError):
+        cli("run", "--dataset", "synthetic")
+
+
 @pytest.mark.parametrize("module", EARLIER_NAMES)
 def test_earlier_module_names_run_the_same_command(module, tmp_path):
     name, args = EARLIER_NAMES[module]
