@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import inspect
 import os
+import shlex
 import traceback
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..config.schema import ConfigError
@@ -64,10 +66,45 @@ INTERNAL = (
     "security",
 )
 
+#: Dask settings for the workers this toolkit starts (the local cluster, SLURM jobs), all
+#: measured on ``benchmarks/executors.py`` (30 epochs, 2 cores). Dask's nanny starts each
+#: worker with ``MALLOC_TRIM_THRESHOLD_=65536``, so that glibc hands freed memory back to
+#: the system at once; a training allocates and frees its batches' tensors all the time,
+#: and that made every unit 1.7x as slow as in a plain process (7.8 s instead of 4.6 s):
+#: glibc's own default is kept. Dask's statistical profiler (a stack sample every 10 ms)
+#: and its memory (100 ms), system (500 ms) and event-loop (20 ms) monitors wake the
+#: worker's event loop, which takes the GIL from the unit's training thread: 15 % of a
+#: unit's time. Nothing in a study reads them: the dashboard's profile goes blank, and a
+#: worker over its memory limit is still caught, at most a second later.
+WORKER_SETTINGS = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+    "distributed.admin.tick.interval": "1s",
+}
+
+
+def worker_exports() -> list[str]:
+    """:data:`WORKER_SETTINGS` as the shell lines of a job script (Dask reads ``DASK_*``
+    variables; a key in capitals, itself a variable's name, goes in its section's value,
+    since Dask lower-cases the names)."""
+    lines = []
+    for key, value in WORKER_SETTINGS.items():
+        section, _, name = key.rpartition(".")
+        if name != name.lower():
+            key, value = section, {name: value}
+        variable = "DASK_" + key.upper().replace(".", "__").replace("-", "_")
+        text = value if isinstance(value, str) else repr(value).replace("'", '"')
+        lines.append(f"export {variable}={shlex.quote(text)}")
+    return lines
+
 
 def run_task(task: Task, threads: int | None) -> list[FoldResult]:
     """What a worker runs: :func:`~bci_attn.evaluation.units.execute` with ``threads``
-    CPU threads for torch (None: torch's default)."""
+    CPU threads for torch (None: torch's default), without Lightning's progress bar (the
+    workers' bars would interleave on the client's terminal, where the study prints a line
+    per unit; ``quiet`` changes no result, so the units keep their keys)."""
     from ..quiet import quiet_libraries
 
     quiet_libraries()
@@ -75,7 +112,7 @@ def run_task(task: Task, threads: int | None) -> list[FoldResult]:
         import torch
 
         torch.set_num_threads(threads)
-    return execute(task)
+    return execute(tuple(replace(unit, config=unit.config.replace(quiet=True)) for unit in task))
 
 
 def slurm_settings(path: str) -> dict[str, Any]:
@@ -116,6 +153,10 @@ def slurm_settings(path: str) -> dict[str, Any]:
         document["job_extra_directives"] = [*directives, f"--gres=gpu:{gpus}"]
     if "partition" in document:
         document["queue"] = document.pop("partition")
+    document["job_script_prologue"] = [
+        *worker_exports(),
+        *(document.get("job_script_prologue") or []),
+    ]
     return {"jobs": jobs, **document}
 
 
@@ -160,6 +201,7 @@ def local_layout(execution: ExecutionConfig) -> tuple[list[dict[str, str]], int]
 
 def local_cluster(execution: ExecutionConfig):
     """A local cluster of worker processes on 127.0.0.1 (:func:`local_layout`)."""
+    import dask
     from distributed import Nanny, Scheduler, SpecCluster
 
     environments, threads = local_layout(execution)
@@ -181,7 +223,9 @@ def local_cluster(execution: ExecutionConfig):
         # study beside a test) do not fight over Dask's default 8787
         "options": {"host": "127.0.0.1", "dashboard_address": "127.0.0.1:0"},
     }
-    return SpecCluster(workers=workers, scheduler=scheduler, silence_logs=40), threads
+    with dask.config.set(WORKER_SETTINGS):  # read as the cluster starts (workers: at spawn)
+        cluster = SpecCluster(workers=workers, scheduler=scheduler, silence_logs=40)
+    return cluster, threads
 
 
 class DaskExecutor(Executor):

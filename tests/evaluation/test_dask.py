@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bci_attn.config import Layer
-from bci_attn.evaluation.dask import slurm_settings
+from bci_attn.evaluation.dask import WORKER_SETTINGS, DaskExecutor, slurm_settings
 from bci_attn.studies.grid import Sweep
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -247,6 +247,46 @@ def test_slurm_settings_make_a_job_script(tmp_path):
         "--nworkers 4",
     ):
         assert line in script
+    assert script.index("export DASK_") < script.index("source ~/venv/bin/activate")
+    exports = "\n".join(line for line in script.splitlines() if "export DASK_" in line)
+    assert worker_settings(exports) == worker_settings("")
+
+
+def worker_settings(exports: str) -> dict:
+    """The WORKER_SETTINGS keys as Dask reads them after the shell lines ``exports`` (none:
+    as this toolkit's local cluster sets them)."""
+    import dask
+
+    if not exports:
+        with dask.config.set(WORKER_SETTINGS):
+            return {key: dask.config.get(key) for key in WORKER_SETTINGS}
+    script = f"{exports}\n{sys.executable} -c 'import json, sys, dask, distributed; "
+    script += "print(json.dumps({k: dask.config.get(k) for k in sys.argv[1:]}))' "
+    script += " ".join(WORKER_SETTINGS)
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    return json.loads(done.stdout)
+
+
+def test_local_workers_keep_glibc_memory_defaults_and_no_profiler():
+    """Dask's MALLOC_TRIM_THRESHOLD_ and profiler made a unit 1.6x slower (dask.py)."""
+    import dask
+
+    from bci_attn.config.sections import ExecutionConfig
+
+    executor = DaskExecutor(ExecutionConfig(workers=1))
+    try:
+        client = executor.connect()
+        seen = client.run(
+            lambda: (
+                os.environ.get("MALLOC_TRIM_THRESHOLD_"),
+                os.environ.get("OMP_NUM_THREADS"),
+                dask.config.get("distributed.worker.profile.enabled"),
+            )
+        )
+    finally:
+        executor.close()
+    assert list(seen.values()) == [(None, "1", False)]
+    assert "MALLOC_TRIM_THRESHOLD_" not in os.environ  # this process's own is untouched
 
 
 def test_a_wrong_slurm_setting_is_named(tmp_path):
@@ -257,3 +297,17 @@ def test_a_wrong_slurm_setting_is_named(tmp_path):
     settings_file.write_text("jobs: none\n")
     with pytest.raises(ValueError, match="jobs must be an int >= 1"):
         slurm_settings(str(settings_file))
+
+
+def test_a_worker_trains_without_progress_bars(tiny, tmp_path, capfd):
+    """Lightning's bars from several workers would interleave on the client's terminal."""
+    from bci_attn.evaluation.dask import run_task
+    from bci_attn.evaluation.preparation import prepared
+    from bci_attn.evaluation.units import Unit
+
+    config = tiny(quiet=False)
+    unit = Unit(config, prepared(config).folds[0], 0, str(tmp_path))
+    [result] = run_task((unit,), threads=1)
+    printed = capfd.readouterr()
+    assert result.unit == unit.key
+    assert "Epoch 0" not in printed.out + printed.err
