@@ -87,6 +87,7 @@ class RunFolder:
         """
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"--out {self.path} exists and is not a folder")
+        record = json.loads(json.dumps(record))  # as config.json holds it: tuples are lists
         previous = self.stored()
         if previous is not None:
             old, new = identity(previous), identity(record)

@@ -64,6 +64,15 @@ def test_claiming_removes_the_temporaries_of_a_killed_run(tmp_path, caplog):
     assert caplog.messages == [f"{tmp_path}: removed 2 temporary file(s) of a killed run"]
 
 
+def test_a_record_with_tuples_resumes_its_own_folder(tmp_path):
+    """config.json stores tuples (EPSA's kernels, say) as lists: the same run resumes."""
+    record = {"attention_options": {"kernels": (3, 5, 7, 9)}, "lr": 0.1}
+    RunFolder(tmp_path).claim(record, identity=dict)
+    RunFolder(tmp_path).claim(record, identity=dict)
+    with pytest.raises(ValueError, match=r"other settings \(attention_options\)"):
+        RunFolder(tmp_path).claim({**record, "attention_options": {"kernels": (3,)}}, dict)
+
+
 @pytest.mark.parametrize(
     ("content", "problem"),
     [
