@@ -568,13 +568,23 @@ class RunConfig:
     # -- building and changing --------------------------------------------------------
     @classmethod
     def create(cls, recipe: str = "plain", **values: Any) -> RunConfig:
-        """A configuration from keywords named after the options, placed by name.
+        """A configuration from keywords named after the options, placed by name, over the
+        settings of ``recipe`` for the dataset they name, as a configuration file or the
+        command line would make it (default ``plain``: the options' defaults; ``auto``: the
+        protocol's recipe).
 
         >>> config = RunConfig.create(dataset="synthetic", attention="cbam", max_epochs=10)
         >>> config.training.max_epochs
         10
+        >>> RunConfig.create(recipe="cross-subject").training.batch_size
+        16
         """
-        return cls(recipe=recipe).replace(**values)
+        from .files import Layer, build
+
+        layer = Layer(recipe=recipe)
+        for name, value in values.items():
+            layer.set(f"{section_of(name)}.{name}", value)
+        return build([layer])
 
     def replace(self, **values: Any) -> RunConfig:
         """A copy with the options named by ``values`` (field names, any section) changed."""

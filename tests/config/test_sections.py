@@ -134,6 +134,17 @@ def test_plain_training_has_no_augmentation_smoothing_or_averaging():
         assert not TrainingConfig(**changed).plain
 
 
+def test_create_applies_the_recipe_it_names_for_the_dataset():
+    physionet = RunConfig.create(recipe="cross-subject", dataset="PhysionetMI")
+    assert (physionet.training.batch_size, physionet.data.executed) == (16, True)
+    assert not RunConfig.create(recipe="cross-subject").data.executed  # synthetic: none
+    assert RunConfig.create(recipe="cross-subject", batch_size=32).training.batch_size == 32
+    assert RunConfig.create().training.batch_size == RunConfig().training.batch_size
+    assert RunConfig.create(recipe="auto", protocol="loso").recipe == "cross-subject"
+    with pytest.raises(ValueError, match="unknown recipe 'fast'; recipes: auto, "):
+        RunConfig.create(recipe="fast")
+
+
 def test_to_dict_holds_every_option_by_section_and_the_recipe():
     document = RunConfig.create(subjects=[1, 2], recipe="cross-subject").to_dict()
     assert document["recipe"] == "cross-subject"
