@@ -28,6 +28,10 @@ from .results import FoldResult
 
 log = logging.getLogger(__name__)
 
+#: Damaged fold files already named (path, modification time): a study reads a unit's file
+#: more than once (which units are pending, then their results), and says so once.
+_NAMED: set[tuple[Path, int]] = set()
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -121,9 +125,14 @@ class RunFolder:
         try:
             return FoldResult.from_dict(json.loads(path.read_text()))
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as error:
-            log.warning(
-                "%s: damaged (%s); it will be trained again", path, str(error).splitlines()[0]
-            )
+            seen = (path.resolve(), path.stat().st_mtime_ns)
+            if seen not in _NAMED:
+                _NAMED.add(seen)
+                log.warning(
+                    "%s: damaged (%s); it will be trained again",
+                    path,
+                    str(error).splitlines()[0],
+                )
             return None
 
     def save(self, result: FoldResult) -> None:

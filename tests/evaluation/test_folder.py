@@ -91,6 +91,7 @@ def test_a_damaged_fold_file_is_named_and_counts_as_unfinished(
         assert folder.finished("subject1", 0) is None
         assert [r.fold for r in folder.results()] == ["subject2"]
     notices, path = caplog.messages, folder.fold_file("subject1", 0)
+    assert len(notices) == 1  # read twice, named once
     assert notices[0].startswith(f"{path}: damaged (")
     assert problem in notices[0] and notices[0].endswith("it will be trained again")
 
