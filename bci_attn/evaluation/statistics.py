@@ -39,6 +39,11 @@ ENSEMBLE = "ensemble"
 class StatisticsSpec:
     """How each configuration is compared with its baseline (``statistics:``)."""
 
+    baseline: str = option(
+        BASELINE,
+        "the grid.attention entry the others are compared with (default none, added when "
+        "the grid lacks it; another name: a cell of the grid, e.g. the previous recipe)",
+    )
     test: Literal["auto", "permutation", "wilcoxon"] = option(
         "auto",
         "paired test over subjects: auto (exact sign-flip permutation below perm_cutoff "
@@ -250,13 +255,14 @@ def summary_table(rows: pd.DataFrame, **options) -> pd.DataFrame:
     return summary.merge(comparison, on=list(CONFIG_KEYS), how="left", suffixes=("", "_paired"))
 
 
-def format_summary(table: pd.DataFrame, correction: str = "holm") -> str:
-    """Markdown: a row per configuration, accuracy mean ± std and the test against baseline."""
+def format_summary(table: pd.DataFrame, correction: str = "holm", baseline: str = BASELINE) -> str:
+    """Markdown: a row per configuration, accuracy mean ± std and the test against
+    ``baseline``."""
     import pandas as pd
 
     lines = [
         "| dataset | backbone | protocol | attention | accuracy (%) | kappa | subjects × seeds |"
-        " Δ vs none (pp) | effect | p | p corrected | sig. |",
+        f" Δ vs {baseline} (pp) | effect | p | p corrected | sig. |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for _, r in table.iterrows():
@@ -276,7 +282,9 @@ def format_summary(table: pd.DataFrame, correction: str = "holm") -> str:
     lines.append("")
     lines.append(
         "Mean ± std over subjects and seeds. Δ, effect (standardised mean difference) and p: "
-        "paired two-sided test over subjects against the no-attention baseline on the same "
+        "paired two-sided test over subjects against the baseline "
+        + ("(no attention)" if baseline == BASELINE else f"`{baseline}`")
+        + " on the same "
         f"folds and seeds; p corrected: {correction} over all comparisons; "
         "\\* p < 0.05, \\*\\* p < 0.01, \\*\\*\\* p < 0.001, ns: not significant."
     )

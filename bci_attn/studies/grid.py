@@ -15,14 +15,14 @@ A sweep file::
       seeds: [0, 1, 2]
     exclude:                   # combinations left out on purpose
       - {dataset: PhysionetMI, protocol: cross-session}
-    statistics: {test: auto, correction: holm}
+    statistics: {test: auto, correction: holm}   # baseline: another grid.attention entry
 
 Every axis entry is a value, or a mapping with a ``name`` and what the cell sets: options
 by name, or sections of a configuration file (``{name: aligned, attention: none, data:
 {align: euclidean}}``: an ablation against the plain baseline). An entry that sets
 ``evaluation: {ensemble: true}`` is scored as the ensemble of its seeds' models, paired
 with the baseline's mean over those seeds. The baseline (``attention: none``) is added
-when the grid lacks it.
+when the grid lacks it; ``statistics: {baseline: NAME}`` makes another entry the baseline.
 
 Every cell is an ordinary run folder (``<out>/runs/<dataset>-<backbone>-<protocol>-<name>``);
 cells that train the same models share the first one's folder and train once. ``<out>``
@@ -86,9 +86,11 @@ def _listed(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
-def axis_entries(axis: str, values: list, source: str) -> list[tuple[str, dict]]:
+def axis_entries(
+    axis: str, values: list, source: str, baseline: str = BASELINE
+) -> list[tuple[str, dict]]:
     """The entries of one axis as ``(name, what the cell sets)``; for ``attention`` the
-    baseline first (added when missing)."""
+    ``baseline`` first (``none`` is added when missing; another must be an entry)."""
     entries = []
     for value in values:
         if isinstance(value, dict):
@@ -105,9 +107,14 @@ def axis_entries(axis: str, values: list, source: str) -> list[tuple[str, dict]]
     if len(set(names)) != len(names):
         raise ValueError(f"{source}: grid.{axis} names must be unique, got {names}")
     if axis == "attention":
-        if BASELINE not in names:
+        if baseline not in names and baseline != BASELINE:
+            raise ValueError(
+                f"{source}: statistics.baseline '{baseline}' is not a grid.attention entry; "
+                f"the entries: {', '.join(names)}"
+            )
+        if baseline not in names:
             entries.insert(0, (BASELINE, {"attention": BASELINE}))
-        entries.sort(key=lambda entry: entry[0] != BASELINE)
+        entries.sort(key=lambda entry: entry[0] != baseline)
     return entries
 
 
@@ -117,14 +124,16 @@ def _excluded(labels: dict, rules: tuple[dict, ...]) -> bool:
 
 def expand(spec: SweepSpec, source: str, overrides: Layer | None = None) -> list[Cell]:
     """Every cell of the grid (exclusions removed), each with its whole configuration
-    (``overrides``, e.g. the command line's execution options, on top of every cell)."""
+    (``overrides``, e.g. the command line's execution options, on top of every cell), the
+    baseline (``statistics.baseline``) first."""
+    baseline = statistics_of(spec, source).baseline
     unknown = [key for key in spec.grid if key not in AXES]
     if unknown:
         raise ValueError(
             f"{source}: unknown key 'grid.{unknown[0]}'; the grid takes: {', '.join(AXES)}"
         )
     axes = {
-        axis: axis_entries(axis, _listed(spec.grid.get(axis, _default(axis))), source)
+        axis: axis_entries(axis, _listed(spec.grid.get(axis, _default(axis))), source, baseline)
         for axis in CONFIG_KEYS
     }
     seeds = spec.grid.get("seeds")
@@ -293,7 +302,7 @@ class Sweep(FileStudy):
         write_atomic(self.out / "results.csv", rows.to_csv(index=False))
         table = summary_table(rows, **asdict(self.statistics))
         write_atomic(self.out / "summary.csv", table.to_csv(index=False))
-        text = format_summary(table, self.statistics.correction)
+        text = format_summary(table, self.statistics.correction, self.statistics.baseline)
         write_atomic(self.out / "summary.md", "# Sweep summary\n\n" + text + "\n")
         self.echo(text)
         return table

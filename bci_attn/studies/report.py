@@ -17,6 +17,7 @@ accuracy on each dataset.
 from __future__ import annotations
 
 import os
+from dataclasses import asdict
 from functools import partial
 from pathlib import Path
 
@@ -27,7 +28,13 @@ from ..atomic import write_atomic
 from ..evaluation.folder import RunFolder
 from ..evaluation.records import config_of
 from ..evaluation.scoring import format_table, per_subject, result_rows
-from ..evaluation.statistics import CONFIG_KEYS, GROUP_KEYS, format_summary, summary_table
+from ..evaluation.statistics import (
+    CONFIG_KEYS,
+    GROUP_KEYS,
+    StatisticsSpec,
+    format_summary,
+    summary_table,
+)
 from .interpret import save_figure
 
 
@@ -251,13 +258,13 @@ def write_report(folder: str | os.PathLike, interpret: bool = False, echo=print)
         from .grid import load_cells
 
         _, spec = load_cells(folder)
-        statistics = spec.get("statistics") or {}
+        statistics = StatisticsSpec(**(spec.get("statistics") or {}))
         lists = [c for c in ("labels", "predictions", "probabilities") if c in rows]
-        table = summary_table(rows.drop(columns=lists), **statistics)
+        table = summary_table(rows.drop(columns=lists), **asdict(statistics))
         lines += [
             "## Summary",
             "",
-            format_summary(table, statistics.get("correction", "holm")),
+            format_summary(table, statistics.correction, statistics.baseline),
             "",
         ]
     else:

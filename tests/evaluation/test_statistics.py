@@ -78,6 +78,12 @@ def test_the_comparison_pairs_the_same_folds_and_seeds():
     assert pd.isna(table.loc["none", "p"])  # the baseline is no comparison
     text = stats.format_summary(table.reset_index())
     assert "| d | b | loso | none |" in text and "baseline" in text and "holm" in text
+    assert "Δ vs none (pp)" in text and "baseline (no attention)" in text
+    renamed = rows.replace({"attention": {"none": "previous"}})
+    table = stats.summary_table(renamed, baseline="previous").set_index("attention")
+    assert table.loc["good", "delta"] == pytest.approx(0.05, abs=0.01)
+    text = stats.format_summary(table.reset_index(), baseline="previous")
+    assert "Δ vs previous (pp)" in text and "baseline `previous`" in text
 
 
 def test_an_ensemble_is_paired_with_the_baseline_mean_over_seeds():

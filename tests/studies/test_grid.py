@@ -85,6 +85,16 @@ def test_entries_have_names_and_set_sections_or_options_by_name(study_file):
     assert all(c.config.data.dataset == "synthetic" for c in cells)  # default axes: one value
 
 
+def test_a_baseline_named_in_statistics_is_a_cell_of_the_grid(study_file):
+    previous = {"name": "previous", "attention": "none", "training": {"batch_size": 32}}
+    attention = ["se", previous]
+    path = study_file("grid", grid={"attention": attention}, statistics={"baseline": "previous"})
+    assert [c.labels["attention"] for c in cells_of(path)] == ["previous", "se"]  # no none
+    path = study_file("grid", grid={"attention": attention}, statistics={"baseline": "old"})
+    with pytest.raises(ValueError, match="statistics.baseline 'old' is not a grid.attention "):
+        cells_of(path)
+
+
 def test_the_grid_seeds_are_every_cells(study_file):
     entry = {"name": "seeded", "attention": "se", "evaluation": {"seeds": [7]}}
     cells = cells_of(study_file("grid", grid={"attention": [entry], "seeds": [3, 4]}))
