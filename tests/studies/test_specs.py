@@ -50,7 +50,7 @@ def test_a_selection_file_takes_the_shared_keys_and_its_own(tmp_path):
 @pytest.mark.parametrize(
     ("statistics", "message"),
     [
-        ({"tests": "x"}, "unknown key 'statistics.tests'; it takes: test, correction"),
+        ({"tests": "x"}, "unknown key 'statistics.tests'; it takes: baseline, test, correction"),
         ({"test": "t-test"}, "statistics.test must be one of auto, permutation, wilcoxon"),
         ({"perm_cutoff": 1}, "statistics.perm_cutoff must be an int >= 2, got 1"),
     ],
