@@ -35,6 +35,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from distributed import WorkerPlugin
+
 from ..config.schema import ConfigError
 from .executor import Executor, Failure, Outcome, Progress, Task
 from .results import FoldResult
@@ -98,6 +100,22 @@ def worker_exports() -> list[str]:
         text = value if isinstance(value, str) else repr(value).replace("'", '"')
         lines.append(f"export {variable}={shlex.quote(text)}")
     return lines
+
+
+class ExitAtClose(WorkerPlugin):
+    """A plugin of the local cluster's workers: ends the worker's process as soon as the
+    worker closes. The study holds every result by then, and the interpreter's own teardown
+    of torch, Lightning and braindecode is what made closing the local cluster take 4 s
+    (0.2 s with this plugin, on 2 cores). Not for workers this toolkit did not start."""
+
+    name = "bci-attn-exit-at-close"
+
+    def teardown(self, worker) -> None:
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def run_task(task: Task, threads: int | None) -> list[FoldResult]:
@@ -213,6 +231,7 @@ def local_cluster(execution: ExecutionConfig):
                 "env": {**env, "OMP_NUM_THREADS": str(threads)},
                 "host": "127.0.0.1",
                 "silence_logs": 40,
+                "plugins": {ExitAtClose()},
             },
         }
         for k, env in enumerate(environments)
