@@ -31,6 +31,7 @@ import inspect
 import logging
 import os
 import shlex
+import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
@@ -125,8 +126,6 @@ class LocalWorker(WorkerPlugin):
         logging.getLogger("distributed").setLevel(LOCAL_LOG_LEVEL)
 
     def teardown(self, worker) -> None:
-        import sys
-
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
