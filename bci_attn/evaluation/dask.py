@@ -34,6 +34,7 @@ import shlex
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -335,10 +336,29 @@ class DaskExecutor(Executor):
         return min(pending, sum(self.client.nthreads().values()))
 
     def close(self) -> None:
-        for resource in (self.client, self.cluster):
-            if resource is not None:
-                resource.close()
+        # The local cluster's silence (Dask's ``silence_logs``, on the handlers) ends as
+        # its close returns, while the scheduler's comms aborted by that close can still
+        # log their end ("Batched Comm Closed", INFO) on the event loop's next turn; the
+        # loop's thread is joined by the time the cluster's close returns, so holding
+        # Dask's logger at LOCAL_LOG_LEVEL through the whole close quiets them.
+        local = self.execution.cluster == "local"
+        with _dask_logger_at(LOCAL_LOG_LEVEL) if local else nullcontext():
+            for resource in (self.client, self.cluster):
+                if resource is not None:
+                    resource.close()
         self.client = self.cluster = None
+
+
+@contextmanager
+def _dask_logger_at(level: int) -> Iterator[None]:
+    """Dask's logger (``distributed``) at ``level`` for the block, then as it was."""
+    logger = logging.getLogger("distributed")
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
 
 
 def _traceback(future) -> str:

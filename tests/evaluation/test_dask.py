@@ -300,6 +300,32 @@ def test_local_workers_keep_glibc_memory_defaults_log_errors_only_and_end_with_t
     assert not _alive(pid)
 
 
+def test_the_local_cluster_closes_with_dask_logging_errors_only_in_this_process():
+    """The scheduler's comms, aborted as the local cluster closes, log their end ("Batched
+    Comm Closed", INFO) on the event loop's next turn, after the cluster's own silence has
+    ended: Dask's logger is held at errors through the executor's whole close (as the
+    scheduler closes, say), and is as it was afterwards."""
+    import logging
+
+    from distributed.diagnostics.plugin import SchedulerPlugin
+
+    from bci_attn.config.sections import ExecutionConfig
+
+    levels = []
+
+    class Closing(SchedulerPlugin):
+        async def close(self) -> None:
+            levels.append(logging.getLogger("distributed.batched").getEffectiveLevel())
+
+    before = logging.getLogger("distributed").level
+    executor = DaskExecutor(ExecutionConfig(workers=1))
+    executor.connect()
+    executor.cluster.scheduler.add_plugin(Closing())
+    executor.close()
+    assert levels == [logging.ERROR]
+    assert logging.getLogger("distributed").level == before
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
