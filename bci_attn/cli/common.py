@@ -3,7 +3,8 @@ the libraries, and turning errors into one line and an exit status.
 
 Exit statuses: 0 done; 1 some units failed (their configurations and tracebacks are in
 the study's ``failures.json``); 2 bad input (one line naming the flag or key and what is
-allowed); 130 interrupted (finished units are kept: the same command resumes).
+allowed); 130 interrupted, by Ctrl-C or SIGTERM (finished units are kept: the same command
+resumes).
 """
 
 from __future__ import annotations

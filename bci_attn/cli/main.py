@@ -14,7 +14,11 @@ bci-attn summary  parameters and multiply-adds of a backbone with attention
 from __future__ import annotations
 
 import importlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 #: Subcommand -> the module whose ``main(argv, prog)`` runs it.
 COMMANDS = {
@@ -51,11 +55,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(name: str, argv: list[str], prog: str) -> int:
-    """Run subcommand ``name`` on ``argv``, naming it ``prog`` in messages; Ctrl-C before
-    any unit has run (while the libraries load, say) ends in one line and status 130, and a
-    missing dependency in one line and status 2."""
+    """Run subcommand ``name`` on ``argv``, naming it ``prog`` in messages; Ctrl-C (or
+    SIGTERM) before any unit has run (while the libraries load, say) ends in one line and
+    status 130, and a missing dependency in one line and status 2."""
     try:
-        return importlib.import_module(COMMANDS[name]).main(argv, prog=prog) or 0
+        with _terminate_as_interrupt():
+            return importlib.import_module(COMMANDS[name]).main(argv, prog=prog) or 0
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted before anything was trained\n")
         return 130
@@ -69,6 +74,22 @@ def run_command(name: str, argv: list[str], prog: str) -> int:
             "-c requirements/lock.txt -e .)\n"
         )
         return 2
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (``kill``, SLURM's ``scancel``, a container's stop) ends a command as Ctrl-C
+    does: the study closes its executor (the local cluster's workers end, nothing leaks)
+    and says which units are kept. Python's default for SIGTERM ends the process at once,
+    and left the local cluster's semaphores to the resource tracker's warning."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+    before = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 if __name__ == "__main__":

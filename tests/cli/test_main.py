@@ -2,8 +2,11 @@
 its earlier names."""
 
 import shutil
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +134,49 @@ def test_the_console_script_is_installed():
     done = subprocess.run([script, "summary", "--attn", "se"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "total" in done.stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes in /proc")
+def test_sigterm_ends_a_run_as_ctrl_c_does_and_its_workers_with_it(tmp_path):
+    """SIGTERM (kill, SLURM's scancel) closes the local cluster and ends in the interrupt's
+    line and status 130; Python's default ended the process at once, leaving its workers'
+    semaphores to the resource tracker's warning."""
+    budget = ["--subjects", "1-3", "--n-classes", "2", "--tmax", "1", "--max-epochs", "500"]
+    command = [sys.executable, "-m", "bci_attn.run", "--dataset", "synthetic", *budget]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        workers = _workers_of(process.pid, within=120)
+        time.sleep(3)  # the workers take their units
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err[-3000:]
+    assert err.splitlines()[-1].startswith("python -m bci_attn.run: interrupted; 0 unit(s)")
+    assert "leaked" not in err and "Traceback" not in err, err[-3000:]
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def _workers_of(parent: int, within: float) -> list[int]:
+    """The local cluster's worker processes (multiprocessing's spawned children) of
+    ``parent``, once there are any (at most ``within`` seconds)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        children = []
+        for entry in Path("/proc").iterdir():
+            try:
+                stat = (entry / "stat").read_text()
+                spawned = b"spawn_main" in (entry / "cmdline").read_bytes()
+            except (OSError, ValueError):
+                continue
+            if spawned and int(stat.rpartition(")")[2].split()[1]) == parent:
+                children.append(int(entry.name))
+        if children:
+            return children
+        time.sleep(0.2)
+    raise AssertionError(f"no worker process started within {within} s")
