@@ -31,7 +31,9 @@ import inspect
 import logging
 import os
 import shlex
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -290,7 +292,8 @@ class DaskExecutor(Executor):
 
         where = self.execution.cluster
         if where == "local":
-            self.cluster, self.threads = local_cluster(self.execution)
+            with _interrupts_deferred():
+                self.cluster, self.threads = local_cluster(self.execution)
         elif where == "slurm":
             self.cluster = slurm_cluster(self.execution.cluster_config)
         if self.cluster is not None:
@@ -359,6 +362,29 @@ def _dask_logger_at(level: int) -> Iterator[None]:
         yield
     finally:
         logger.setLevel(before)
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C (or SIGTERM, which the commands raise as Ctrl-C) while the block runs is
+    raised when it ends. A local cluster interrupted as it starts is one that no one holds
+    and that Dask's exit handler then fails to close, with a traceback; started, it is the
+    executor's, which its study closes. Starting takes seconds (the workers' imports)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+    received = []
+    before = {
+        number: signal.signal(number, lambda number, frame: received.append(number))
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
+    if received:
+        raise KeyboardInterrupt
 
 
 def _traceback(future) -> str:

@@ -326,6 +326,29 @@ def test_the_local_cluster_closes_with_dask_logging_errors_only_in_this_process(
     assert logging.getLogger("distributed").level == before
 
 
+def test_an_interrupt_as_the_local_cluster_starts_comes_once_the_executor_holds_it():
+    """Ctrl-C or SIGTERM while the workers start: raised once the cluster is started and
+    the executor's, so that closing the study closes it (interrupted mid-start, no one held
+    it, and Dask's exit handler failed to close it, with a traceback)."""
+    import signal
+
+    from bci_attn.config.sections import ExecutionConfig
+
+    before = signal.signal(signal.SIGTERM, signal.default_int_handler)  # as the commands do
+    executor = DaskExecutor(ExecutionConfig(workers=1))
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
+    try:
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            executor.connect()
+            time.sleep(10)  # reached only if the start took less than 0.2 s
+        assert executor.cluster is not None and executor.client is None
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGTERM, before)
+        executor.close()
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
