@@ -366,10 +366,11 @@ def _dask_logger_at(level: int) -> Iterator[None]:
 
 @contextmanager
 def _interrupts_deferred() -> Iterator[None]:
-    """Ctrl-C (or SIGTERM, which the commands raise as Ctrl-C) while the block runs is
-    raised when it ends. A local cluster interrupted as it starts is one that no one holds
-    and that Dask's exit handler then fails to close, with a traceback; started, it is the
-    executor's, which its study closes. Starting takes seconds (the workers' imports)."""
+    """A signal that raises KeyboardInterrupt (Ctrl-C; SIGTERM under the commands) while
+    the block runs raises it when the block ends; other handlers are left as they are. A
+    local cluster interrupted as it starts is one that no one holds and that Dask's exit
+    handler then fails to close, with a traceback; started, it is the executor's, which
+    its study closes. Starting takes seconds (the workers' imports)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers belong to the main thread
         return
@@ -377,6 +378,7 @@ def _interrupts_deferred() -> Iterator[None]:
     before = {
         number: signal.signal(number, lambda number, frame: received.append(number))
         for number in (signal.SIGINT, signal.SIGTERM)
+        if signal.getsignal(number) is signal.default_int_handler
     }
     try:
         yield
