@@ -21,8 +21,10 @@ Every axis entry is a value, or a mapping with a ``name`` and what the cell sets
 by name, or sections of a configuration file (``{name: aligned, attention: none, data:
 {align: euclidean}}``: an ablation against the plain baseline). An entry that sets
 ``evaluation: {ensemble: true}`` is scored as the ensemble of its seeds' models, paired
-with the baseline's mean over those seeds. The baseline (``attention: none``) is added
-when the grid lacks it; ``statistics: {baseline: NAME}`` makes another entry the baseline.
+with the baseline's mean over those seeds. ``grid.seeds`` are the seeds of every cell but
+one whose entry sets its own (``evaluation: {seeds: [0]}``). The baseline (``attention:
+none``) is added when the grid lacks it; ``statistics: {baseline: NAME}`` makes another
+entry the baseline.
 
 Every cell is an ordinary run folder (``<out>/runs/<dataset>-<backbone>-<protocol>-<name>``);
 cells that train the same models share the first one's folder and train once. ``<out>``
@@ -148,13 +150,12 @@ def expand(spec: SweepSpec, source: str, overrides: Layer | None = None) -> list
             for axis, (_, entry) in zip(CONFIG_KEYS, combination, strict=True)
         }
         layers = base_layers(spec, source, {k: v for k, v in values.items() if v is not None})
+        if seeds is not None:  # before the entries: an entry's own seeds replace them
+            layers.append(entry_layer({"evaluation": {"seeds": _listed(seeds)}}, source))
         what = f"{source} (cell {'-'.join(labels.values())})"
         layers += [entry_layer(entry, what) for _, entry in combination]
         folder = out / "runs" / "-".join(labels[k] for k in CONFIG_KEYS[:3] + ("attention",))
-        extra = {"execution": {"out": str(folder)}}
-        if seeds is not None:
-            extra["evaluation"] = {"seeds": _listed(seeds)}
-        layers.append(entry_layer(extra, f"{source} (grid.seeds)"))
+        layers.append(entry_layer({"execution": {"out": str(folder)}}, what))
         layers += [overrides] if overrides is not None else []
         cells.append(Cell("-".join(labels.values()), cell_config(layers, what), labels))
     if not cells:

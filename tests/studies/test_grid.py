@@ -13,7 +13,7 @@ from bci_attn.config import Recipe, recipes
 from bci_attn.evaluation.folder import RunFolder
 from bci_attn.evaluation.scoring import ensemble_results, per_subject, result_rows
 from bci_attn.studies.grid import Sweep, SweepSpec, cell_rows, expand, load_cells
-from bci_attn.studies.specs import read_spec
+from bci_attn.studies.specs import read_spec, statistics_of
 
 from .conftest import SETTINGS, Recording, write_yaml
 
@@ -95,10 +95,11 @@ def test_a_baseline_named_in_statistics_is_a_cell_of_the_grid(study_file):
         cells_of(path)
 
 
-def test_the_grid_seeds_are_every_cells(study_file):
+def test_the_grid_seeds_are_every_cells_but_an_entrys_own(study_file):
     entry = {"name": "seeded", "attention": "se", "evaluation": {"seeds": [7]}}
-    cells = cells_of(study_file("grid", grid={"attention": [entry], "seeds": [3, 4]}))
-    assert {c.config.evaluation.seeds for c in cells} == {(3, 4)}
+    cells = cells_of(study_file("grid", grid={"attention": ["se", entry], "seeds": [3, 4]}))
+    seeds = {c.labels["attention"]: c.config.evaluation.seeds for c in cells}
+    assert seeds == {"none": (3, 4), "se": (3, 4), "seeded": (7,)}
 
 
 @pytest.mark.parametrize(
@@ -172,7 +173,9 @@ def test_the_committed_sweeps_read(path):
     assert {c.labels["dataset"] for c in cells} == names
     assert {c.config.evaluation.seeds for c in cells} == {tuple(axes["seeds"])}
     first = cells[0]
-    assert first.labels["attention"] == "none" and first.config.model.attention == "none"
+    baseline = statistics_of(spec, str(path)).baseline  # first; `none` unless named
+    assert first.labels["attention"] == baseline
+    assert baseline != "none" or first.config.model.attention == "none"
 
 
 def test_the_committed_zoo_sweep_uses_the_committed_configuration_files():
