@@ -216,7 +216,8 @@ def build(layers: Iterable[Layer], names: dict[str, str] | None = None) -> RunCo
 
     The recipe is the last layer's that names one (default ``auto``: chosen by the
     protocol, :func:`~bci_attn.config.recipes.resolve_recipe`), with its settings for the
-    dataset of the last layer that names one (``data.dataset``). The protocol is
+    dataset and the backbone the last layers naming them name (``data.dataset``,
+    ``model.backbone``). The protocol is
     ``cross-dataset`` when no layer names one and a layer names a transfer dataset
     (``evaluation.train_dataset`` or ``test_dataset``).
 
@@ -243,11 +244,11 @@ def build(layers: Iterable[Layer], names: dict[str, str] | None = None) -> RunCo
         implied.set("evaluation.protocol", protocol)
     asked = next((layer.recipe for layer in reversed(layers) if layer.recipe), "auto")
     dataset = _last(layers, "data.dataset", RunConfig().data.dataset)
+    backbone = _last(layers, "model.backbone", RunConfig().model.backbone)
     try:
         recipe = resolve_recipe(asked, protocol)
-        return _overlay(
-            RunConfig(recipe=recipe), [recipe_layer(recipe, dataset), implied, *layers]
-        )
+        settings = recipe_layer(recipe, dataset, backbone)
+        return _overlay(RunConfig(recipe=recipe), [settings, implied, *layers])
     except ConfigError as error:
         raise rename(error, names) from None
 

@@ -132,8 +132,11 @@ class RecipesDirective(SphinxDirective):
                 for name, values in recipe.settings.items()
             ]
             settings += [
-                nodes.paragraph("", "", _literal(f"on {dataset}, {name}: {_value(values)}"))
-                for dataset, sections in recipe.datasets.items()
+                nodes.paragraph("", "", _literal(f"{where}, {name}: {_value(values)}"))
+                for where, sections in [
+                    *((f"on {dataset}", s) for dataset, s in recipe.datasets.items()),
+                    *((f"for {backbone}", s) for backbone, s in recipe.backbones.items()),
+                ]
                 for name, values in sections.items()
             ]
             settings = settings or [nodes.paragraph(text="(the options' defaults)")]

@@ -10,6 +10,7 @@ import pytest
 from bci_attn.config import (
     Layer,
     Recipe,
+    RunConfig,
     build,
     load_config,
     read_document,
@@ -43,7 +44,8 @@ def test_recipes_are_the_yaml_files_of_their_folder():
     for recipe in recipes().values():
         assert recipe.summary.strip()
         for dataset in ("synthetic", *recipe.datasets):  # valid sections and values
-            build([recipes_package.recipe_layer(recipe.name, dataset)])
+            for backbone in ("eegnet", *recipe.backbones):
+                build([recipes_package.recipe_layer(recipe.name, dataset, backbone)])
     assert recipes()["plain"].settings == {}
 
 
@@ -144,6 +146,38 @@ def test_a_recipe_adds_its_settings_for_the_run_s_dataset_alone(monkeypatch):
     flags = Layer()
     flags.set("data.executed", False, "--no-executed")
     assert not build([physionet, flags]).data.executed  # switched off like any setting
+
+
+def test_a_recipe_adds_its_settings_for_the_run_s_backbone_alone(monkeypatch):
+    recipe = Recipe(
+        "cross-subject",
+        "test",
+        {"training": {"batch_size": 16, "max_epochs": 30}},
+        {"physionet_mi": {"training": {"max_epochs": 40}}},
+        {"shallow": {"training": {"max_epochs": 60}}},
+    )
+    monkeypatch.setitem(recipes(), "cross-subject", recipe)
+    shallow = read_document({"model": {"backbone": "shallow"}}, "f")
+    config = build([shallow])
+    assert (config.training.max_epochs, config.training.batch_size) == (60, 16)
+    assert build([]).training.max_epochs == 30  # EEGNet, the default backbone
+    physionet = read_document({"data": {"dataset": "PhysionetMI"}}, "g")
+    assert build([physionet]).training.max_epochs == 40
+    assert build([physionet, shallow]).training.max_epochs == 60  # the backbone's on top
+    eegnet = read_document({"model": {"backbone": "eegnet"}}, "h")
+    assert build([shallow, eegnet]).training.max_epochs == 30  # the last layer's backbone
+    flags = Layer()
+    flags.set("training.max_epochs", 5, "--max-epochs")
+    assert build([shallow, flags]).training.max_epochs == 5  # changed like any setting
+
+
+def test_the_shipped_cross_subject_recipe_trains_shallowconvnet_longer():
+    loso = read_document({"evaluation": {"protocol": "loso"}}, "f")
+    shallow = read_document({"model": {"backbone": "shallow"}}, "g")
+    assert build([loso, shallow]).training.max_epochs == 60
+    assert build([loso]).training.max_epochs == RunConfig().training.max_epochs == 30
+    within = read_document({"evaluation": {"protocol": "within-session"}}, "h")
+    assert build([within, shallow]).training.max_epochs == 30  # plain: the defaults
 
 
 def test_the_last_layer_naming_a_recipe_chooses_it(test_recipe):

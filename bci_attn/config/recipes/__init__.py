@@ -2,7 +2,9 @@
 
 A recipe file in this folder holds a ``summary`` line, ``settings`` (sections of a
 configuration file) and optionally ``datasets``: more settings for runs on a named dataset
-(what only that dataset records, such as PhysionetMI's executed movements). A run applies
+(what only that dataset records, such as PhysionetMI's executed movements), and
+``backbones``: more settings for runs of a named backbone (what suits one network, such as
+ShallowConvNet's training length), on top of the dataset's. A run applies
 its recipe first, then its configuration files and its command line, so every part of a
 recipe can be switched off or changed (``--batch-size 64``, ``--align none``, ...).
 ``auto``, the default, picks ``cross-subject`` for the protocols that test unseen subjects
@@ -34,22 +36,27 @@ class Recipe:
     datasets : dict
         Dataset name -> sections applied on top of ``settings`` for runs on that dataset
         (``data.dataset``; any spelling MOABB's names allow).
+    backbones : dict
+        Backbone name -> sections applied on top of those for runs of that backbone
+        (``model.backbone``, as ``--list-backbones`` names it).
     """
 
     name: str
     summary: str
     settings: dict
     datasets: dict = field(default_factory=dict)
+    backbones: dict = field(default_factory=dict)
 
-    def settings_for(self, dataset: str) -> dict:
-        """``settings`` with those for ``dataset`` on top, section by section."""
+    def settings_for(self, dataset: str, backbone: str) -> dict:
+        """``settings`` with those for ``dataset`` on top, then those for ``backbone``,
+        section by section."""
         from ...data.datasets import same_dataset
 
         merged = {section: dict(values) for section, values in self.settings.items()}
-        for name, sections in self.datasets.items():
-            if same_dataset(name, dataset):
-                for section, values in sections.items():
-                    merged.setdefault(section, {}).update(values)
+        matching = [s for name, s in self.datasets.items() if same_dataset(name, dataset)]
+        for sections in [*matching, self.backbones.get(backbone, {})]:
+            for section, values in sections.items():
+                merged.setdefault(section, {}).update(values)
         return merged
 
 
@@ -66,6 +73,7 @@ def recipes() -> dict[str, Recipe]:
             document["summary"],
             document.get("settings") or {},
             document.get("datasets") or {},
+            document.get("backbones") or {},
         )
     return found
 
@@ -92,9 +100,9 @@ def resolve_recipe(name: str, protocol: str) -> str:
     return name
 
 
-def recipe_layer(name: str, dataset: str) -> Any:
-    """The recipe's settings for runs on ``dataset`` as a
+def recipe_layer(name: str, dataset: str, backbone: str) -> Any:
+    """The recipe's settings for runs of ``backbone`` on ``dataset`` as a
     :class:`~bci_attn.config.files.Layer`."""
     from ..files import read_document
 
-    return read_document(recipes()[name].settings_for(dataset), f"recipe {name}")
+    return read_document(recipes()[name].settings_for(dataset, backbone), f"recipe {name}")
