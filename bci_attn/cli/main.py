@@ -14,6 +14,7 @@ bci-attn summary  parameters and multiply-adds of a backbone with attention
 from __future__ import annotations
 
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -57,10 +58,17 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(name: str, argv: list[str], prog: str) -> int:
     """Run subcommand ``name`` on ``argv``, naming it ``prog`` in messages; Ctrl-C (or
     SIGTERM) before any unit has run (while the libraries load, say) ends in one line and
-    status 130, and a missing dependency in one line and status 2."""
+    status 130, a missing dependency in one line and status 2, and a reader that closes
+    the output early (``| head``) quietly with status 141, as for the shell's tools."""
     try:
         with _terminate_as_interrupt():
-            return importlib.import_module(COMMANDS[name]).main(argv, prog=prog) or 0
+            status = importlib.import_module(COMMANDS[name]).main(argv, prog=prog) or 0
+            sys.stdout.flush()  # here, where a closed pipe can still be answered
+            return status
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull so that the exit's flush cannot fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except KeyboardInterrupt:
         sys.stderr.write(f"{prog}: interrupted before anything was trained\n")
         return 130

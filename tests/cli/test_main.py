@@ -1,6 +1,7 @@
 """``bci-attn``: one console script that dispatches to its subcommands, under its new and
 its earlier names."""
 
+import os
 import shutil
 import signal
 import subprocess
@@ -180,3 +181,18 @@ def _workers_of(parent: int, within: float) -> list[int]:
             return children
         time.sleep(0.2)
     raise AssertionError(f"no worker process started within {within} s")
+
+
+def test_a_reader_that_closes_the_output_early_ends_the_command_quietly(tmp_path):
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `| head` gone before the first line: every write finds it closed
+    with open(tmp_path / "stderr", "w") as stderr:
+        done = subprocess.run(
+            [sys.executable, "-m", "bci_attn.run", "--list-attention"],
+            stdout=write_end,
+            stderr=stderr,
+            timeout=120,
+        )
+    os.close(write_end)
+    assert done.returncode == 128 + signal.SIGPIPE
+    assert (tmp_path / "stderr").read_text() == ""
