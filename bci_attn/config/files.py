@@ -216,7 +216,7 @@ def build(layers: Iterable[Layer], names: dict[str, str] | None = None) -> RunCo
 
     The recipe is the last layer's that names one (default ``auto``: chosen by the
     protocol, :func:`~bci_attn.config.recipes.resolve_recipe`), with its settings for the
-    dataset and the backbone the last layers naming them name (``data.dataset``,
+    run's dataset and backbone (each from the last layer that names it: ``data.dataset``,
     ``model.backbone``). The protocol is
     ``cross-dataset`` when no layer names one and a layer names a transfer dataset
     (``evaluation.train_dataset`` or ``test_dataset``).

@@ -151,7 +151,8 @@ def expand(spec: SweepSpec, source: str, overrides: Layer | None = None) -> list
         }
         layers = base_layers(spec, source, {k: v for k, v in values.items() if v is not None})
         if seeds is not None:  # before the entries: an entry's own seeds replace them
-            layers.append(entry_layer({"evaluation": {"seeds": _listed(seeds)}}, source))
+            seeds_layer = {"evaluation": {"seeds": _listed(seeds)}}
+            layers.append(entry_layer(seeds_layer, f"{source} (grid.seeds)"))
         what = f"{source} (cell {'-'.join(labels.values())})"
         layers += [entry_layer(entry, what) for _, entry in combination]
         folder = out / "runs" / "-".join(labels[k] for k in CONFIG_KEYS[:3] + ("attention",))
